@@ -1,0 +1,234 @@
+/*
+ * imsg channels on libevent, in the way of OpenBSD's imsg_event_add():
+ * wait for writability only while something is queued, and dispatch each
+ * complete message to the owner of the channel.
+ */
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <event.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "imsg.h"
+#include "log.h"
+#include "proc.h"
+#include "proto.h"
+
+static void	 proc_chan_handler(int, short, void *);
+
+void
+proc_chan_init(struct proc_chan *pc, int fd, const char *name, int fdpass,
+    void (*dispatch)(struct proc_chan *, struct imsg *),
+    void (*closed)(struct proc_chan *), void *arg)
+{
+	memset(pc, 0, sizeof(*pc));
+	if (imsgbuf_init(&pc->pc_ibuf, fd) == -1)
+		fatal("%s: imsgbuf_init", __func__);
+	if (fdpass)
+		imsgbuf_allow_fdpass(&pc->pc_ibuf);
+	if (imsgbuf_set_maxsize(&pc->pc_ibuf, PROC_MAX_IMSGSIZE) == -1)
+		fatal("%s: imsgbuf_set_maxsize", __func__);
+	pc->pc_fd = fd;
+	pc->pc_name = name;
+	pc->pc_dispatch = dispatch;
+	pc->pc_closed = closed;
+	pc->pc_arg = arg;
+	pc->pc_events = EV_READ;
+	event_set(&pc->pc_ev, fd, pc->pc_events, proc_chan_handler, pc);
+	event_add(&pc->pc_ev, NULL);
+}
+
+void
+proc_chan_close(struct proc_chan *pc)
+{
+	if (pc->pc_dead)
+		return;
+	pc->pc_dead = 1;
+	event_del(&pc->pc_ev);
+	imsgbuf_clear(&pc->pc_ibuf);
+	close(pc->pc_fd);
+	pc->pc_fd = -1;
+}
+
+void
+proc_chan_event_add(struct proc_chan *pc)
+{
+	if (pc->pc_dead)
+		return;
+	pc->pc_events = EV_READ;
+	if (imsgbuf_queuelen(&pc->pc_ibuf) > 0)
+		pc->pc_events |= EV_WRITE;
+	event_del(&pc->pc_ev);
+	event_set(&pc->pc_ev, pc->pc_fd, pc->pc_events, proc_chan_handler,
+	    pc);
+	event_add(&pc->pc_ev, NULL);
+}
+
+static void
+proc_chan_lost(struct proc_chan *pc)
+{
+	proc_chan_close(pc);
+	if (pc->pc_closed != NULL)
+		pc->pc_closed(pc);
+	else
+		fatalx("%s: lost channel to %s", __func__, pc->pc_name);
+}
+
+static void
+proc_chan_handler(int fd, short event, void *arg)
+{
+	struct proc_chan	*pc = arg;
+	struct imsg		 imsg;
+	ssize_t			 n;
+
+	(void)fd;
+	if (event & EV_READ) {
+		if ((n = imsgbuf_read(&pc->pc_ibuf)) == -1 && errno != EAGAIN) {
+			log_warn("%s: read from %s", __func__, pc->pc_name);
+			proc_chan_lost(pc);
+			return;
+		}
+		if (n == 0) {
+			proc_chan_lost(pc);
+			return;
+		}
+	}
+	if (event & EV_WRITE) {
+		if (imsgbuf_write(&pc->pc_ibuf) == -1 && errno != EAGAIN) {
+			log_warn("%s: write to %s", __func__, pc->pc_name);
+			proc_chan_lost(pc);
+			return;
+		}
+	}
+	for (;;) {
+		if ((n = imsg_get(&pc->pc_ibuf, &imsg)) == -1) {
+			log_warn("%s: bad message from %s", __func__,
+			    pc->pc_name);
+			proc_chan_lost(pc);
+			return;
+		}
+		if (n == 0)
+			break;
+		pc->pc_dispatch(pc, &imsg);
+		imsg_free(&imsg);
+		if (pc->pc_dead)
+			return;
+	}
+	proc_chan_event_add(pc);
+}
+
+int
+proc_compose(struct proc_chan *pc, uint32_t type, int fd, const void *data,
+    size_t len)
+{
+	int	 ret;
+
+	if (pc->pc_dead) {
+		if (fd != -1)
+			close(fd);
+		errno = EPIPE;
+		return (-1);
+	}
+	if ((ret = imsg_compose(&pc->pc_ibuf, type, 0, 0, fd, data,
+	    len)) == -1)
+		log_warn("%s: imsg_compose to %s", __func__, pc->pc_name);
+	else
+		proc_chan_event_add(pc);
+	return (ret);
+}
+
+int
+proc_composev(struct proc_chan *pc, uint32_t type, int fd,
+    const struct iovec *iov, int iovcnt)
+{
+	int	 ret;
+
+	if (pc->pc_dead) {
+		if (fd != -1)
+			close(fd);
+		errno = EPIPE;
+		return (-1);
+	}
+	if ((ret = imsg_composev(&pc->pc_ibuf, type, 0, 0, fd, iov,
+	    iovcnt)) == -1)
+		log_warn("%s: imsg_composev to %s", __func__, pc->pc_name);
+	else
+		proc_chan_event_add(pc);
+	return (ret);
+}
+
+/* Blocking flush, for the parent's start-up and for exiting children. */
+int
+proc_flush(struct proc_chan *pc)
+{
+	if (pc->pc_dead)
+		return (-1);
+	return (imsgbuf_flush(&pc->pc_ibuf));
+}
+
+/*
+ * Every child: the same descent, in the order OpenBSD's daemons use.
+ * chroot to an empty directory, give up groups, gid and uid for good.
+ */
+void
+proc_privdrop(const char *user, const char *root)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("%s: unknown user %s", __func__, user);
+	if (chroot(root) == -1)
+		fatal("%s: chroot %s", __func__, root);
+	if (chdir("/") == -1)
+		fatal("%s: chdir /", __func__);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("%s: cannot drop privileges to %s", __func__, user);
+	if (getuid() == 0 || geteuid() == 0)
+		fatalx("%s: still root after dropping to %s", __func__, user);
+}
+
+/*
+ * Common start of every child after exec: name the process for log lines,
+ * ignore the signals the parent handles, and never dump core (a core of
+ * authd or a relay would hold keys).
+ */
+void
+proc_setup_child(const char *name, int debug)
+{
+	struct rlimit	 rl;
+
+	log_init(debug, LOG_DAEMON);
+	log_procinit(name);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, debug ? SIG_IGN : SIG_DFL);
+	memset(&rl, 0, sizeof(rl));
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("%s: setrlimit RLIMIT_CORE", __func__);
+	if (fcntl(PROC_PARENT_FD, F_GETFD) == -1)
+		fatalx("%s: no channel to the parent on fd %d", __func__,
+		    PROC_PARENT_FD);
+}
+
+/* Once the configuration is in, log where logoutput says. */
+void
+proc_log_config(const struct sockd_conf *c, int logfile)
+{
+	log_setverbose(c->sc_debug);
+	log_settargets((c->sc_logto & LOGTO_STDERR) || c->sc_debug > 0,
+	    (c->sc_logto & LOGTO_SYSLOG) != 0);
+	if (logfile)
+		log_setfile(PROC_PARENT_FD + 1);
+}
