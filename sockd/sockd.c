@@ -1,0 +1,642 @@
+/*
+ * sockd: the parent process.
+ *
+ * Runs as root and never reads a byte from a client.  It parses the
+ * configuration, opens the listening sockets and reads the keytab bytes,
+ * then fork+execs the front end, authd and the relays, connects them with
+ * socketpairs and hands each its configuration.  Afterwards it only
+ * watches its children and handles signals.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parse.h"
+#include "proc.h"
+#include "sockd.h"
+#include "util.h"
+
+#define PARENT_MAXRELAYS	SOCKD_MAXRELAYS
+
+struct sockd_conf	 sockd_conf;
+struct rule		*sockd_rules;
+int			 sockd_nrules;
+
+static struct sockd_child	 parent_front, parent_auth;
+static struct sockd_child	 parent_relays[PARENT_MAXRELAYS];
+static int			 parent_nrelays;
+static int			 parent_listenfd[SOCKD_MAXLISTEN];
+static struct sockd_keytab	 parent_keytabs[SOCKD_MAXKEYTABS];
+static char			 parent_self[PATH_MAX];
+static char			 parent_authpath[PATH_MAX];
+static char			 parent_relaypath[PATH_MAX];
+static int			 parent_debug;
+static int			 parent_logfd = -1;
+static int			 parent_stopping;
+static struct event		 parent_evsig[4];
+
+static void	 parent_paths(const char *);
+static void	 parent_logging(int);
+static void	 parent_listen(void);
+static void	 parent_keytabs_read(void);
+static void	 parent_spawn(struct sockd_child *, enum proctype, int);
+static void	 parent_connect(struct sockd_child *, struct sockd_child *);
+static void	 parent_configure(struct sockd_child *);
+static void	 parent_sig(int, short, void *);
+static void	 parent_dispatch(struct proc_chan *, struct imsg *);
+static void	 parent_child_lost(struct proc_chan *);
+static void	 parent_shutdown(int);
+
+__attribute__((__noreturn__)) static void
+usage(void)
+{
+	extern char	*__progname;
+
+	fprintf(stderr, "usage: %s [-DVv] [-d level] [-f file] [-N relays] "
+	    "[-p pidfile]\n", __progname);
+	exit(1);
+}
+
+static void
+version(void)
+{
+	printf("sockd %s\n", SOCKD_VERSION);
+	printf("features: gssapi (RFC 1961, Heimdal, in authd and relays), "
+	    "socksmethod none gssapi, command connect, ipv4 ipv6, "
+	    "clientcompatibility necgssapi\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*conffile = SOCKD_CONF, *pidfile = NULL, *errstr;
+	const char	*role = NULL;
+	int		 ch, verify = 0, detach = 0, nrelays = 0, logfile = 0, i;
+	FILE		*fp;
+
+	while ((ch = getopt(argc, argv, "Dd:f:LN:P:p:Vv")) != -1) {
+		switch (ch) {
+		case 'D':
+			detach = 1;
+			break;
+		case 'd':
+			parent_debug = strtonum(optarg, 0, 10, &errstr);
+			if (errstr != NULL)
+				errx(1, "debug level %s: %s", optarg, errstr);
+			break;
+		case 'f':
+			conffile = optarg;
+			break;
+		case 'L':
+			logfile = 1;
+			break;
+		case 'N':
+			nrelays = strtonum(optarg, 1, PARENT_MAXRELAYS,
+			    &errstr);
+			if (errstr != NULL)
+				errx(1, "relays %s: %s", optarg, errstr);
+			break;
+		case 'P':
+			role = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'V':
+			verify = 1;
+			break;
+		case 'v':
+			version();
+			exit(0);
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	if (argc != 0)
+		usage();
+
+	if (role != NULL) {
+		if (strcmp(role, "front") != 0)
+			errx(1, "unknown process role %s", role);
+		frontend_main(parent_debug, logfile);
+	}
+
+	/* Until the configuration says otherwise, errors go to stderr. */
+	log_init(1, LOG_DAEMON);
+	if (parse_config(conffile, &sockd_conf, &sockd_rules,
+	    &sockd_nrules) == -1)
+		exit(1);
+	if (verify) {
+		fprintf(stderr, "configuration OK\n");
+		exit(0);
+	}
+	if (geteuid() != 0)
+		errx(1, "need root privileges");
+	if (parent_debug > sockd_conf.sc_debug)
+		sockd_conf.sc_debug = parent_debug;
+	if (nrelays != 0)
+		sockd_conf.sc_nrelays = nrelays;
+	if (sockd_conf.sc_nrelays == 0)
+		sockd_conf.sc_nrelays = sysconf(_SC_NPROCESSORS_ONLN);
+	if (sockd_conf.sc_nrelays < 1)
+		sockd_conf.sc_nrelays = 1;
+	if (sockd_conf.sc_nrelays > PARENT_MAXRELAYS)
+		sockd_conf.sc_nrelays = PARENT_MAXRELAYS;
+	parent_nrelays = sockd_conf.sc_nrelays;
+
+	parent_paths(argv[0]);
+	parent_logging(detach);
+	parent_listen();
+	parent_keytabs_read();
+	if (mkdir(SOCKD_CHROOT, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", SOCKD_CHROOT);
+
+	if (detach && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (pidfile != NULL) {
+		if ((fp = fopen(pidfile, "w")) == NULL)
+			fatal("%s", pidfile);
+		fprintf(fp, "%ld\n", (long)getpid());
+		fclose(fp);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	event_init();
+
+	parent_spawn(&parent_front, PROC_FRONT, 0);
+	parent_spawn(&parent_auth, PROC_AUTH, 0);
+	for (i = 0; i < parent_nrelays; i++)
+		parent_spawn(&parent_relays[i], PROC_RELAY, i);
+	parent_connect(&parent_front, &parent_auth);
+	for (i = 0; i < parent_nrelays; i++) {
+		parent_connect(&parent_front, &parent_relays[i]);
+		parent_connect(&parent_auth, &parent_relays[i]);
+	}
+	parent_configure(&parent_front);
+	parent_configure(&parent_auth);
+	for (i = 0; i < parent_nrelays; i++)
+		parent_configure(&parent_relays[i]);
+	for (i = 0; i < sockd_conf.sc_nlisten; i++)
+		close(parent_listenfd[i]);
+
+	signal_set(&parent_evsig[0], SIGCHLD, parent_sig, NULL);
+	signal_set(&parent_evsig[1], SIGTERM, parent_sig, NULL);
+	signal_set(&parent_evsig[2], SIGINT, parent_sig, NULL);
+	signal_set(&parent_evsig[3], SIGHUP, parent_sig, NULL);
+	for (i = 0; i < 4; i++)
+		signal_add(&parent_evsig[i], NULL);
+
+	log_info("startup: %d listener%s, %d relay%s, %d rule%s",
+	    sockd_conf.sc_nlisten, sockd_conf.sc_nlisten == 1 ? "" : "s",
+	    parent_nrelays, parent_nrelays == 1 ? "" : "s",
+	    sockd_nrules, sockd_nrules == 1 ? "" : "s");
+	event_dispatch();
+	parent_shutdown(0);
+	return (0);
+}
+
+/*
+ * Run from the build tree, sockd uses the authd and relayd built beside
+ * it, so that tests and users can try it before "make install"; an
+ * installed sockd uses the compiled-in libexec directory.
+ */
+static void
+parent_paths(const char *argv0)
+{
+	char	 dir[PATH_MAX], tmp[PATH_MAX];
+	ssize_t	 n;
+
+	n = readlink("/proc/self/exe", parent_self, sizeof(parent_self) - 1);
+	if (n > 0)
+		parent_self[n] = '\0';
+	else if (realpath(argv0, parent_self) == NULL)
+		fatal("cannot find my own executable %s", argv0);
+	if (strlcpy(tmp, parent_self, sizeof(tmp)) >= sizeof(tmp))
+		fatalx("path too long");
+	if (strlcpy(dir, dirname(tmp), sizeof(dir)) >= sizeof(dir))
+		fatalx("path too long");
+	if (snprintf(parent_authpath, sizeof(parent_authpath),
+	    "%s/../authd/sockd-auth", dir) >= (int)sizeof(parent_authpath) ||
+	    snprintf(parent_relaypath, sizeof(parent_relaypath),
+	    "%s/../relayd/sockd-relay", dir) >= (int)sizeof(parent_relaypath))
+		fatalx("path too long");
+	if (access(parent_authpath, X_OK) == 0 &&
+	    access(parent_relaypath, X_OK) == 0)
+		return;
+	(void)snprintf(parent_authpath, sizeof(parent_authpath),
+	    "%s/sockd-auth", SOCKD_LIBEXECDIR);
+	(void)snprintf(parent_relaypath, sizeof(parent_relaypath),
+	    "%s/sockd-relay", SOCKD_LIBEXECDIR);
+}
+
+/* logoutput: stderr, syslog and a file, in any combination. */
+static void
+parent_logging(int detach)
+{
+	struct sockd_conf	*c = &sockd_conf;
+	int			 tostderr, tosyslog;
+
+	tostderr = (c->sc_logto & LOGTO_STDERR) || parent_debug > 0;
+	if (detach)
+		tostderr = 0;
+	tosyslog = (c->sc_logto & LOGTO_SYSLOG) != 0;
+	if (c->sc_logto & LOGTO_FILE) {
+		parent_logfd = open(c->sc_logfile,
+		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (parent_logfd == -1)
+			fatal("logoutput %s", c->sc_logfile);
+	}
+	log_init(c->sc_debug > 0 ? c->sc_debug : 1, c->sc_syslog_facility);
+	log_settargets(tostderr, tosyslog);
+	log_setfile(parent_logfd);
+	log_procinit("parent");
+}
+
+static int
+parent_listen_one(const struct listenaddr *la)
+{
+	char	 buf[ADDRSTRLEN];
+	int	 fd, on = 1;
+
+	addr_str((const struct sockaddr *)&la->la_ss, buf, sizeof(buf));
+	if ((fd = socket(la->la_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK,
+	    0)) == -1)
+		fatal("socket for %s", buf);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		fatal("SO_REUSEADDR on %s", buf);
+	if (la->la_ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		fatal("IPV6_V6ONLY on %s", buf);
+	if (bind(fd, (const struct sockaddr *)&la->la_ss, la->la_sslen) == -1)
+		fatal("internal address %s", buf);
+	if (listen(fd, 512) == -1)
+		fatal("listen on %s", buf);
+	log_info("listening on %s", buf);
+	return (fd);
+}
+
+static void
+parent_listen(void)
+{
+	int	 i;
+
+	for (i = 0; i < sockd_conf.sc_nlisten; i++)
+		parent_listenfd[i] = parent_listen_one(&sockd_conf.sc_listen[i]);
+}
+
+/*
+ * The keytab's bytes are read here and handed to authd unparsed: this
+ * binary links no Kerberos library and authd never opens a file.  A
+ * keytab others can read is refused, as sshd refuses an open host key.
+ */
+static void
+parent_keytab_read(int id, const char *path)
+{
+	struct sockd_keytab	*kt = &parent_keytabs[id];
+	struct stat		 st;
+	ssize_t			 n;
+	size_t			 off = 0;
+	int			 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		fatal("gssapi.keytab %s", path);
+	if (fstat(fd, &st) == -1)
+		fatal("gssapi.keytab %s", path);
+	if (!S_ISREG(st.st_mode))
+		fatalx("gssapi.keytab %s: not a regular file", path);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		fatalx("gssapi.keytab %s: readable by group or others "
+		    "(mode %04o); chmod 600 it", path,
+		    (unsigned int)(st.st_mode & 07777));
+	if (st.st_uid != 0)
+		fatalx("gssapi.keytab %s: not owned by root", path);
+	if (st.st_size <= 0 || st.st_size > SOCKD_KEYTAB_MAX)
+		fatalx("gssapi.keytab %s: size %lld out of range (1 to %d)",
+		    path, (long long)st.st_size, SOCKD_KEYTAB_MAX);
+	kt->kt_len = st.st_size;
+	if ((kt->kt_data = malloc(kt->kt_len)) == NULL)
+		fatal(NULL);
+	while (off < kt->kt_len) {
+		if ((n = read(fd, kt->kt_data + off, kt->kt_len - off)) == -1)
+			fatal("gssapi.keytab %s", path);
+		if (n == 0)
+			fatalx("gssapi.keytab %s: changed while read", path);
+		off += n;
+	}
+	close(fd);
+}
+
+static void
+parent_keytabs_read(void)
+{
+	int	 i, gss = 0;
+
+	if (sockd_conf.sc_socksmethods.ml_n == 0)
+		gss = 1;
+	for (i = 0; i < sockd_conf.sc_socksmethods.ml_n; i++)
+		if (sockd_conf.sc_socksmethods.ml_m[i] == METHOD_GSSAPI)
+			gss = 1;
+	if (!gss)
+		return;
+	for (i = 0; i < sockd_conf.sc_nkeytabs; i++)
+		parent_keytab_read(i, sockd_conf.sc_keytabs[i]);
+}
+
+static void
+parent_child_name(struct sockd_child *ch)
+{
+	switch (ch->ch_proc) {
+	case PROC_FRONT:
+		strlcpy(ch->ch_name, "front", sizeof(ch->ch_name));
+		break;
+	case PROC_AUTH:
+		strlcpy(ch->ch_name, "authd", sizeof(ch->ch_name));
+		break;
+	default:
+		(void)snprintf(ch->ch_name, sizeof(ch->ch_name), "relay %d",
+		    ch->ch_instance);
+		break;
+	}
+}
+
+static void
+parent_exec(struct sockd_child *ch, int fd)
+{
+	char	 dbg[8], inst[8], *argv[10];
+	int	 argc = 0;
+
+	if (dup2(fd, PROC_PARENT_FD) == -1)
+		fatal("dup2");
+	if (parent_logfd != -1 && dup2(parent_logfd, PROC_PARENT_FD + 1) == -1)
+		fatal("dup2");
+	(void)snprintf(dbg, sizeof(dbg), "%d", sockd_conf.sc_debug);
+	(void)snprintf(inst, sizeof(inst), "%d", ch->ch_instance);
+	switch (ch->ch_proc) {
+	case PROC_FRONT:
+		argv[argc++] = "sockd";
+		argv[argc++] = "-P";
+		argv[argc++] = "front";
+		break;
+	case PROC_AUTH:
+		argv[argc++] = "sockd-auth";
+		break;
+	default:
+		argv[argc++] = "sockd-relay";
+		argv[argc++] = "-I";
+		argv[argc++] = inst;
+		break;
+	}
+	argv[argc++] = "-d";
+	argv[argc++] = dbg;
+	if (parent_logfd != -1)
+		argv[argc++] = "-L";	/* fd 4 is the logoutput file */
+	argv[argc] = NULL;
+	execv(ch->ch_proc == PROC_FRONT ? parent_self :
+	    ch->ch_proc == PROC_AUTH ? parent_authpath : parent_relaypath,
+	    argv);
+	fatal("execv %s", argv[0]);
+}
+
+/* fork+exec: every child starts from a fresh address space. */
+static void
+parent_spawn(struct sockd_child *ch, enum proctype proc, int instance)
+{
+	int	 sp[2];
+
+	ch->ch_proc = proc;
+	ch->ch_instance = instance;
+	parent_child_name(ch);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	switch (ch->ch_pid = fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		close(sp[0]);
+		parent_exec(ch, sp[1]);
+		/* NOTREACHED */
+	}
+	close(sp[1]);
+	if (fd_nonblock(sp[0]) == -1)
+		fatal("fd_nonblock");
+	proc_chan_init(&ch->ch_chan, sp[0], ch->ch_name, 0, parent_dispatch,
+	    parent_child_lost, ch);
+}
+
+/* Give two children a channel of their own. */
+static void
+parent_connect(struct sockd_child *a, struct sockd_child *b)
+{
+	struct ctl_peer	 pa, pb;
+	int		 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sp) == -1)
+		fatal("socketpair");
+	memset(&pa, 0, sizeof(pa));
+	memset(&pb, 0, sizeof(pb));
+	pa.cp_proc = b->ch_proc;
+	pa.cp_instance = b->ch_instance;
+	pb.cp_proc = a->ch_proc;
+	pb.cp_instance = a->ch_instance;
+	if (proc_compose(&a->ch_chan, IMSG_CTL_PEER, sp[0], &pa,
+	    sizeof(pa)) == -1 ||
+	    proc_compose(&b->ch_chan, IMSG_CTL_PEER, sp[1], &pb,
+	    sizeof(pb)) == -1)
+		fatalx("cannot connect %s and %s", a->ch_name, b->ch_name);
+}
+
+static void
+parent_configure(struct sockd_child *ch)
+{
+	struct proc_chan	*pc = &ch->ch_chan;
+	struct cfg_keytab	 ck;
+	struct iovec		 iov[2];
+	int			 i, fd;
+
+	if (proc_compose(pc, IMSG_CFG_GLOBAL, -1, &sockd_conf,
+	    sizeof(sockd_conf)) == -1)
+		fatalx("%s: config to %s", __func__, ch->ch_name);
+	for (i = 0; i < sockd_nrules; i++)
+		if (proc_compose(pc, IMSG_CFG_RULE, -1, &sockd_rules[i],
+		    sizeof(sockd_rules[i])) == -1)
+			fatalx("%s: rules to %s", __func__, ch->ch_name);
+	for (i = 0; ch->ch_proc == PROC_FRONT && i < sockd_conf.sc_nlisten;
+	    i++) {
+		if ((fd = dup(parent_listenfd[i])) == -1)
+			fatal("dup");
+		if (proc_compose(pc, IMSG_CFG_LISTEN, fd,
+		    &sockd_conf.sc_listen[i],
+		    sizeof(sockd_conf.sc_listen[i])) == -1)
+			fatalx("%s: listener to %s", __func__, ch->ch_name);
+	}
+	for (i = 0; ch->ch_proc == PROC_AUTH && i < sockd_conf.sc_nkeytabs;
+	    i++) {
+		if (parent_keytabs[i].kt_data == NULL)
+			continue;
+		memset(&ck, 0, sizeof(ck));
+		ck.ck_id = i;
+		strlcpy(ck.ck_name, sockd_conf.sc_keytabs[i],
+		    sizeof(ck.ck_name));
+		iov[0].iov_base = &ck;
+		iov[0].iov_len = sizeof(ck);
+		iov[1].iov_base = parent_keytabs[i].kt_data;
+		iov[1].iov_len = parent_keytabs[i].kt_len;
+		if (proc_composev(pc, IMSG_CFG_KEYTAB, -1, iov, 2) == -1)
+			fatalx("%s: keytab to %s", __func__, ch->ch_name);
+	}
+	if (proc_compose(pc, IMSG_CFG_DONE, -1, NULL, 0) == -1 ||
+	    proc_flush(pc) == -1)
+		fatalx("%s: config to %s", __func__, ch->ch_name);
+}
+
+static void
+parent_dispatch(struct proc_chan *pc, struct imsg *imsg)
+{
+	struct sockd_child	*ch = pc->pc_arg;
+
+	/* Children have nothing to ask of the parent yet. */
+	log_warnx("%s: unexpected message %u from %s", __func__,
+	    imsg_get_type(imsg), ch->ch_name);
+}
+
+static struct sockd_child *
+parent_child_bypid(pid_t pid)
+{
+	int	 i;
+
+	if (parent_front.ch_pid == pid)
+		return (&parent_front);
+	if (parent_auth.ch_pid == pid)
+		return (&parent_auth);
+	for (i = 0; i < parent_nrelays; i++)
+		if (parent_relays[i].ch_pid == pid)
+			return (&parent_relays[i]);
+	return (NULL);
+}
+
+static void
+parent_child_lost(struct proc_chan *pc)
+{
+	struct sockd_child	*ch = pc->pc_arg;
+
+	if (!parent_stopping)
+		log_debug("%s: channel to %s closed", __func__, ch->ch_name);
+}
+
+static void
+parent_reap(void)
+{
+	struct sockd_child	*ch;
+	pid_t			 pid;
+	int			 status, alive, i;
+	char			 how[64];
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((ch = parent_child_bypid(pid)) == NULL)
+			continue;
+		if (WIFSIGNALED(status))
+			(void)snprintf(how, sizeof(how), "killed by signal %d"
+			    " (%s)", WTERMSIG(status),
+			    WTERMSIG(status) == SIGSYS ? "sandbox violation" :
+			    strsignal(WTERMSIG(status)));
+		else
+			(void)snprintf(how, sizeof(how), "exited with status "
+			    "%d", WEXITSTATUS(status));
+		if (!parent_stopping)
+			log_warnx("%s (pid %ld) %s", ch->ch_name, (long)pid,
+			    how);
+		ch->ch_pid = 0;
+		proc_chan_close(&ch->ch_chan);
+		if (parent_stopping)
+			continue;
+		/* Without a front end or authd nobody can be served. */
+		if (ch->ch_proc != PROC_RELAY)
+			parent_shutdown(1);
+		for (alive = 0, i = 0; i < parent_nrelays; i++)
+			if (parent_relays[i].ch_pid != 0)
+				alive++;
+		if (alive == 0) {
+			log_warnx("no relay left");
+			parent_shutdown(1);
+		}
+	}
+}
+
+static void
+parent_sig(int sig, short event, void *arg)
+{
+	(void)event;
+	(void)arg;
+	switch (sig) {
+	case SIGCHLD:
+		parent_reap();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s, shutting down", strsignal(sig));
+		parent_shutdown(0);
+		break;
+	case SIGHUP:
+		log_warnx("reload is not supported yet; restart sockd to "
+		    "apply a new configuration");
+		break;
+	}
+}
+
+static void
+parent_kill(struct sockd_child *ch)
+{
+	if (ch->ch_pid > 0)
+		kill(ch->ch_pid, SIGTERM);
+}
+
+static void
+parent_shutdown(int status)
+{
+	int	 i, n;
+	pid_t	 pid;
+
+	parent_stopping = 1;
+	parent_kill(&parent_front);
+	parent_kill(&parent_auth);
+	for (i = 0; i < parent_nrelays; i++)
+		parent_kill(&parent_relays[i]);
+	/* Bounded wait: 5 seconds, then the children are killed. */
+	for (n = 0; n < 50; n++) {
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (pid == -1 && errno == ECHILD)
+			break;
+		usleep(100000);
+	}
+	if (n == 50) {
+		log_warnx("children did not stop in time, killing them");
+		if (parent_front.ch_pid > 0)
+			kill(parent_front.ch_pid, SIGKILL);
+		if (parent_auth.ch_pid > 0)
+			kill(parent_auth.ch_pid, SIGKILL);
+		for (i = 0; i < parent_nrelays; i++)
+			if (parent_relays[i].ch_pid > 0)
+				kill(parent_relays[i].ch_pid, SIGKILL);
+	}
+	log_info("terminating");
+	exit(status);
+}
