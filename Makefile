@@ -52,11 +52,17 @@ build: $(PROGS) $(TESTPROGS)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # The whole suite: unit tests (atf-c) and integration tests (atf-sh) with
-# a real Heimdal KDC on 127.0.0.1, run by kyua.  See README.md.
-check: build
+# a real Heimdal KDC on 127.0.0.1, run by kyua.  See README.md.  Both
+# targets first install missing Debian packages (etc/deps.sh says which)
+# and build in a fresh make, which sees the pkg-config results.
+check:
+	sh etc/deps.sh
+	$(MAKE) build
 	cd tests && kyua test
 
-demo: build
+demo:
+	sh etc/deps.sh
+	$(MAKE) build
 	sh tests/demo.sh
 
 install: build

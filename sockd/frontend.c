@@ -167,7 +167,7 @@ front_cfg_peer(struct imsg *imsg)
 	    front_relay_up[cp.cp_instance])
 		fatalx("%s: bad peer %d/%d", __func__, cp.cp_proc,
 		    cp.cp_instance);
-	proc_chan_init(&front_relays[cp.cp_instance], fd, "relay", 0,
+	proc_chan_init(&front_relays[cp.cp_instance], fd, "relay", 1,
 	    front_dispatch_relay, front_relay_lost,
 	    (void *)(intptr_t)cp.cp_instance);
 	front_relay_up[cp.cp_instance] = 1;

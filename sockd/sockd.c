@@ -436,7 +436,7 @@ parent_spawn(struct sockd_child *ch, enum proctype proc, int instance)
 	close(sp[1]);
 	if (fd_nonblock(sp[0]) == -1)
 		fatal("fd_nonblock");
-	proc_chan_init(&ch->ch_chan, sp[0], ch->ch_name, 0, parent_dispatch,
+	proc_chan_init(&ch->ch_chan, sp[0], ch->ch_name, 1, parent_dispatch,
 	    parent_child_lost, ch);
 }
 
