@@ -302,7 +302,7 @@ authd_fail(struct authd_session *ad, const char *reason, gss_buffer_t tok)
 
 	log_audit("event=auth-fail sid=%016llx client=%s principal=%s "
 	    "reason=\"%s\"", (unsigned long long)ad->ad_sid, ad->ad_client,
-	    ad->ad_as.as_principal[0] ? log_escape(ad->ad_as.as_principal,
+	    ad->ad_as.as_principal[0] ? log_escape_word(ad->ad_as.as_principal,
 	    pb, sizeof(pb)) : "-", log_escape(reason, eb, sizeof(eb)));
 	memset(&af, 0, sizeof(af));
 	af.af_sid = ad->ad_sid;
@@ -482,7 +482,7 @@ authd_protect(struct imsg *imsg)
 	}
 	log_audit("event=auth-ok sid=%016llx client=%s principal=%s "
 	    "level=%s%s", (unsigned long long)ad->ad_sid, ad->ad_client,
-	    log_escape(ad->ad_as.as_principal, pb, sizeof(pb)),
+	    log_escape_word(ad->ad_as.as_principal, pb, sizeof(pb)),
 	    level_str(level), ad->ad_as.as_nec ?
 	    " downgrade=necgssapi (level octet exchanged unprotected)" : "");
 	memset(&ao, 0, sizeof(ao));

@@ -248,8 +248,8 @@ fatalx(const char *emsg, ...)
 	exit(1);
 }
 
-const char *
-log_escapen(const void *src, size_t len, char *buf, size_t bufsz)
+static const char *
+log_vis(const void *src, size_t len, char *buf, size_t bufsz, int word)
 {
 	const unsigned char	*p = src;
 	char			 tmp[5];
@@ -259,16 +259,17 @@ log_escapen(const void *src, size_t len, char *buf, size_t bufsz)
 		return (buf);
 	for (i = 0; i < len; i++) {
 		/*
-		 * Quotes and backslash are escaped too so that a value stays
-		 * one token in key=value audit lines.
+		 * Quotes and backslash are escaped so that a quoted value
+		 * stays one value, and '%' so that nobody can mistake it
+		 * for a format; a word (key=value without quotes) also has
+		 * its spaces escaped.
 		 */
-		if (p[i] == '"' || p[i] == '\\' || p[i] == ' ' ||
-		    p[i] == '=' || p[i] == '%')
+		if (p[i] == '"' || p[i] == '\\' || p[i] == '%' ||
+		    (word && p[i] == ' '))
 			(void)snprintf(tmp, sizeof(tmp), "\\%03o", p[i]);
 		else
 			(void)vis(tmp, p[i], VIS_CSTYLE | VIS_NL | VIS_TAB |
-			    VIS_OCTAL,
-			    i + 1 < len ? p[i + 1] : 0);
+			    VIS_OCTAL, i + 1 < len ? p[i + 1] : 0);
 		l = strlen(tmp);
 		if (n + l >= bufsz)
 			break;
@@ -279,8 +280,22 @@ log_escapen(const void *src, size_t len, char *buf, size_t bufsz)
 	return (buf);
 }
 
+/* For a value in quotes: reason="...". */
+const char *
+log_escapen(const void *src, size_t len, char *buf, size_t bufsz)
+{
+	return (log_vis(src, len, buf, bufsz, 0));
+}
+
 const char *
 log_escape(const char *s, char *buf, size_t bufsz)
 {
-	return (log_escapen(s, strlen(s), buf, bufsz));
+	return (log_vis(s, strlen(s), buf, bufsz, 0));
+}
+
+/* For a bare value: principal=alice@EXAMPLE.ORG. */
+const char *
+log_escape_word(const char *s, char *buf, size_t bufsz)
+{
+	return (log_vis(s, strlen(s), buf, bufsz, 1));
 }

@@ -43,5 +43,6 @@ __attribute__((__noreturn__)) void fatalx(const char *, ...)
  */
 const char *log_escape(const char *, char *, size_t);
 const char *log_escapen(const void *, size_t, char *, size_t);
+const char *log_escape_word(const char *, char *, size_t);
 
 #endif /* SOCKD_LOG_H */

@@ -13,6 +13,6 @@ MITGSS_CFLAGS != $(PKG_CONFIG) --cflags mit-krb5-gssapi
 MITGSS_LIBS !=	$(PKG_CONFIG) --libs mit-krb5-gssapi
 ATF_CFLAGS !=	$(PKG_CONFIG) --cflags atf-c
 ATF_LIBS !=	$(PKG_CONFIG) --libs atf-c
-OS_CFLAGS =	-D_GNU_SOURCE $(BSD_CFLAGS) $(EVENT_CFLAGS)
+OS_CFLAGS =	-D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS $(BSD_CFLAGS) $(EVENT_CFLAGS)
 OS_LIBS =	$(BSD_LIBS) $(EVENT_LIBS)
 IMSG_OBJS =	common/imsg.o common/imsg-buffer.o

@@ -84,7 +84,7 @@ relay_close(struct relay_session *rs, const char *reason)
 	    "method=%s level=%s command=%s target=%s bytes_out=%llu "
 	    "bytes_in=%llu duration=%lld.%03lld reason=\"%s\"",
 	    (unsigned long long)rs->rs_sid, rs->rs_caddr,
-	    rs->rs_principal[0] ? log_escape(rs->rs_principal, pb,
+	    rs->rs_principal[0] ? log_escape_word(rs->rs_principal, pb,
 	    sizeof(pb)) : "-", method_str(rs->rs_method),
 	    rs->rs_method == METHOD_GSSAPI ? level_str(rs->rs_level) : "-",
 	    command_str(rs->rs_req.sr_cmd),
@@ -427,7 +427,7 @@ relay_rules_allow(struct relay_session *rs)
 	char			 rb[128], pb[SOCKD_NAME_MAX * 4];
 	const char		*who;
 
-	who = rs->rs_principal[0] ? log_escape(rs->rs_principal, pb,
+	who = rs->rs_principal[0] ? log_escape_word(rs->rs_principal, pb,
 	    sizeof(pb)) : "-";
 	if ((r = relay_rule_find(rs)) != NULL)
 		rs->rs_srule = r - relay_rules;
