@@ -203,6 +203,9 @@ authd_start(void)
 		fatal("replay cache");
 	proc_privdrop(authd_conf.sc_user_auth[0] != '\0' ?
 	    authd_conf.sc_user_auth : authd_conf.sc_user_unpriv, SOCKD_CHROOT);
+	/* The front end accepts clients only once everyone said this. */
+	if (proc_compose(&authd_parent, IMSG_CTL_START, -1, NULL, 0) == -1)
+		fatalx("%s: cannot report to the parent", __func__);
 	log_debug("%s: ready", __func__);
 }
 

@@ -41,7 +41,7 @@ enum imsg_type {
 	IMSG_CFG_KEYTAB,	/* struct cfg_keytab + keytab file bytes */
 	IMSG_CFG_DONE,		/* no data */
 	IMSG_CTL_PEER,		/* struct ctl_peer, fd: channel to a peer */
-	IMSG_CTL_START,		/* no data: every peer is connected */
+	IMSG_CTL_START,		/* child: ready; parent to front: accept */
 
 	/* Front end to authd. */
 	IMSG_AUTH_BEGIN,	/* struct auth_begin */

@@ -151,6 +151,9 @@ relay_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 	case IMSG_CFG_DONE:
 		proc_log_config(&relay_conf, relay_logfile);
 		proc_privdrop(relay_conf.sc_user_unpriv, SOCKD_CHROOT);
+		if (proc_compose(&relay_parent, IMSG_CTL_START, -1, NULL,
+		    0) == -1)
+			fatalx("%s: cannot report to the parent", __func__);
 		break;
 	default:
 		fatalx("%s: unexpected message %u", __func__,

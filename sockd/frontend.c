@@ -127,9 +127,6 @@ frontend_main(int debug, int logfile)
 static void
 front_start(void)
 {
-	struct timeval	 tv;
-	int		 i;
-
 	proc_log_config(&front_conf, front_logfile);
 	/*
 	 * Everything this process needs from outside is in: listening
@@ -137,14 +134,21 @@ front_start(void)
 	 * file system and no identity.
 	 */
 	proc_privdrop(front_conf.sc_user_unpriv, SOCKD_CHROOT);
+	log_debug("%s: %d listeners, %d relays", __func__, front_nlisteners,
+	    front_nrelays);
+}
+
+/* authd and the relays are ready: clients may come. */
+static void
+front_accept_start(void)
+{
+	int	 i;
+
 	for (i = 0; i < front_nlisteners; i++) {
 		event_set(&front_listeners[i].fl_ev, front_listeners[i].fl_fd,
 		    EV_READ | EV_PERSIST, front_accept, &front_listeners[i]);
 		event_add(&front_listeners[i].fl_ev, NULL);
 	}
-	(void)tv;
-	log_debug("%s: %d listeners, %d relays", __func__, front_nlisteners,
-	    front_nrelays);
 }
 
 static void
@@ -225,6 +229,9 @@ front_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 		break;
 	case IMSG_CFG_DONE:
 		front_start();
+		break;
+	case IMSG_CTL_START:
+		front_accept_start();
 		break;
 	default:
 		fatalx("%s: unexpected message %u", __func__,

@@ -507,14 +507,44 @@ parent_configure(struct sockd_child *ch)
 		fatalx("%s: config to %s", __func__, ch->ch_name);
 }
 
+/*
+ * authd and every relay report when they are ready; then, and only then,
+ * the front end starts accepting, so no client meets a half-started
+ * authd.
+ */
+static void
+parent_ready(struct sockd_child *ch)
+{
+	int	 i;
+
+	if (ch->ch_proc == PROC_FRONT || ch->ch_ready)
+		return;
+	ch->ch_ready = 1;
+	if (!parent_auth.ch_ready)
+		return;
+	for (i = 0; i < parent_nrelays; i++)
+		if (!parent_relays[i].ch_ready)
+			return;
+	if (proc_compose(&parent_front.ch_chan, IMSG_CTL_START, -1, NULL,
+	    0) == -1)
+		fatalx("%s: cannot start the front end", __func__);
+	log_info("ready");
+}
+
 static void
 parent_dispatch(struct proc_chan *pc, struct imsg *imsg)
 {
 	struct sockd_child	*ch = pc->pc_arg;
 
-	/* Children have nothing to ask of the parent yet. */
-	log_warnx("%s: unexpected message %u from %s", __func__,
-	    imsg_get_type(imsg), ch->ch_name);
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_START:
+		parent_ready(ch);
+		break;
+	default:
+		log_warnx("%s: unexpected message %u from %s", __func__,
+		    imsg_get_type(imsg), ch->ch_name);
+		break;
+	}
 }
 
 static struct sockd_child *

@@ -22,6 +22,7 @@ struct sockd_child {
 	enum proctype		 ch_proc;
 	int			 ch_instance;
 	pid_t			 ch_pid;
+	int			 ch_ready;
 	struct proc_chan	 ch_chan;
 	char			 ch_name[32];
 };
