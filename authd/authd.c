@@ -198,8 +198,9 @@ authd_start(void)
 			authd_check_rule(&authd_rules[i].r_gss, where);
 		}
 	}
+	/* The replay window follows krb5.conf's clockskew. */
 	if ((authd_replay = auth_replay_create(AUTH_REPLAY_MAX,
-	    AUTH_REPLAY_SKEW)) == NULL)
+	    krb5_get_max_time_skew(authd_krb))) == NULL)
 		fatal("replay cache");
 	proc_privdrop(authd_conf.sc_user_auth[0] != '\0' ?
 	    authd_conf.sc_user_auth : authd_conf.sc_user_unpriv, SOCKD_CHROOT);
@@ -487,7 +488,8 @@ authd_protect(struct imsg *imsg)
 	    "level=%s%s", (unsigned long long)ad->ad_sid, ad->ad_client,
 	    log_escape_word(ad->ad_as.as_principal, pb, sizeof(pb)),
 	    level_str(level), ad->ad_as.as_nec ?
-	    " downgrade=necgssapi (level octet exchanged unprotected)" : "");
+	    " downgrade=necgssapi" : ad->ad_as.as_confwrapped ?
+	    " note=level-octet-conf-wrapped" : "");
 	memset(&ao, 0, sizeof(ao));
 	ao.ao_sid = ad->ad_sid;
 	ao.ao_level = level;
