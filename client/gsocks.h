@@ -1,0 +1,176 @@
+/*
+ * gsocks: the user side of GSS-API SOCKS 5 (RFC 1928, RFC 1961).
+ *
+ * One event-loop engine runs sessions.  A session is one connection to
+ * the proxy: connect, method selection, GSS-API context, protection
+ * level, SOCKS request, then a relay between the proxy and a local side.
+ * What the local side is (standard input and output for "connect", an
+ * accepted socket for "forward" and "bridge") is plugged in with a
+ * struct gs_local, so that the engine does not know the mode.
+ *
+ * The same sources build against Heimdal and MIT: only the RFC 2744 C
+ * bindings are used.
+ */
+
+#ifndef GSOCKS_H
+#define GSOCKS_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <stdint.h>
+
+#include <event.h>
+#include <gssapi/gssapi.h>
+
+#include "socks.h"
+#include "gssframe.h"
+
+/* Exit statuses; usage() lists them for the user. */
+#define GS_EXIT_OK		0
+#define GS_EXIT_LOCAL		1	/* usage or local error */
+#define GS_EXIT_AUTH		2	/* authentication refused or failed */
+#define GS_EXIT_LEVEL		3	/* protection level refused */
+#define GS_EXIT_REQUEST		4	/* the SOCKS request was refused */
+#define GS_EXIT_IO		5	/* connection, I/O or protocol error */
+
+/* RFC 1961 protection levels, with Dante's 0 for "clear". */
+#define GS_LEVEL_CLEAR		0
+#define GS_LEVEL_INTEGRITY	1
+#define GS_LEVEL_CONF		2
+
+#define GS_DEFAULT_SERVICE	"rcmd"
+#define GS_DEFAULT_TIMEOUT	60	/* seconds to connect and negotiate */
+
+/* Settings shared by every session of one run. */
+struct gs_conf {
+	struct addrinfo	*gc_proxyai;		/* resolved once, at start */
+	char		 gc_proxyhost[NI_MAXHOST];	/* as given */
+	char		 gc_proxystr[NI_MAXHOST + 8];	/* for messages */
+	const char	*gc_service;
+	int		 gc_level;		/* requested */
+	int		 gc_minlevel;		/* lowest acceptable */
+	int		 gc_nec;		/* level octet unwrapped */
+	int		 gc_nomethod;		/* method none, no GSS-API */
+	int		 gc_timeout;		/* 0: none */
+};
+
+/* A byte buffer: data lives in [b_off, b_off + b_len) of b_data. */
+struct gs_buf {
+	uint8_t		*b_data;
+	size_t		 b_size;
+	size_t		 b_off;
+	size_t		 b_len;
+};
+
+enum gs_state {
+	GS_ST_CONNECT,		/* TCP connect to the proxy in progress */
+	GS_ST_METHOD,		/* greeting sent, waiting for VER METHOD */
+	GS_ST_AUTH,		/* waiting for an mtyp 1 token */
+	GS_ST_PROTECT,		/* waiting for the mtyp 2 level */
+	GS_ST_REPLY,		/* request sent, waiting for the reply */
+	GS_ST_RELAY,		/* relaying data both ways */
+	GS_ST_DONE
+};
+
+struct gs_session;
+
+/*
+ * The local side of a session.  lo_ready runs when the proxy accepted the
+ * request (bnd is its BND address), lo_done once when the session ends
+ * with a GS_EXIT_* status; after lo_done the session is gone.  With
+ * lo_upeof_ends set, the proxy's EOF ends the session once its data is
+ * written; otherwise the local side is half-closed and the session goes
+ * on until the local side's EOF too.
+ */
+struct gs_local {
+	const char	*lo_inname;		/* for messages */
+	const char	*lo_outname;
+	int		 lo_upeof_ends;
+	void		(*lo_ready)(struct gs_session *,
+			    const struct socks_addr *);
+	void		(*lo_done)(struct gs_session *, int);
+};
+
+struct gs_session {
+	const struct gs_conf	*s_conf;
+	const struct gs_local	*s_local;
+	void			*s_localarg;
+	enum gs_state		 s_state;
+	struct socks_addr	 s_dst;
+
+	/* The proxy connection. */
+	int			 s_fd;
+	struct addrinfo		*s_ai;		/* address being tried */
+	struct event		 s_ev_rd;
+	struct event		 s_ev_wr;
+	struct event		 s_ev_timer;
+	struct gs_buf		 s_in;		/* from the proxy */
+	struct gs_buf		 s_out;		/* to the proxy */
+	int			 s_evon;	/* GS_EV_* bits added */
+	int			 s_eof;		/* the proxy sent EOF */
+	int			 s_shut;	/* our SHUT_WR is done */
+
+	/* The local side. */
+	int			 s_lin;
+	int			 s_lout;
+	struct event		 s_ev_lrd;
+	struct event		 s_ev_lwr;
+	struct gs_buf		 s_lbuf;	/* unwrapped, to the local side */
+	int			 s_leof;	/* EOF from the local side */
+	int			 s_lshut;	/* local output closed */
+
+	/* GSS-API. */
+	gss_ctx_id_t		 s_ctx;
+	gss_name_t		 s_target;
+	OM_uint32		 s_flags;	/* ret_flags of the context */
+	int			 s_reqlevel;	/* asked for */
+	int			 s_level;	/* granted */
+	int			 s_wrapped;	/* data goes in mtyp 3 tokens */
+	size_t			 s_maxplain;	/* largest chunk to wrap */
+
+	unsigned long long	 s_bytes_up;
+	unsigned long long	 s_bytes_down;
+};
+
+/*
+ * engine.c.  Every function of engine.c, negotiate.c and gss.c that takes
+ * a session and returns -1 has ended the session (and freed it).
+ */
+struct gs_session *engine_session_new(const struct gs_conf *,
+		    const struct gs_local *, void *, int, int,
+		    const struct socks_addr *);
+void		 engine_session_start(struct gs_session *);
+void		 engine_end(struct gs_session *, int);
+void		 engine_fail(struct gs_session *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+int		 engine_send(struct gs_session *, const void *, size_t);
+int		 engine_send_frame(struct gs_session *, uint8_t,
+		    const void *, size_t);
+int		 engine_send_wrapped(struct gs_session *, const void *,
+		    size_t);
+void		 engine_abort(struct gs_session *);
+int		 engine_relay_start(struct gs_session *,
+		    const struct socks_addr *);
+void		 gsbuf_consume(struct gs_buf *, size_t);
+
+/* negotiate.c */
+int		 nego_start(struct gs_session *);
+int		 nego_input(struct gs_session *);
+
+/* gss.c */
+int		 sec_begin(struct gs_session *);
+int		 sec_step(struct gs_session *, const uint8_t *, size_t);
+int		 sec_level_send(struct gs_session *);
+int		 sec_level_recv(struct gs_session *, const uint8_t *, size_t);
+int		 sec_wrap(struct gs_session *, const uint8_t *, size_t,
+		    uint8_t *, size_t, size_t *);
+int		 sec_unwrap(struct gs_session *, const uint8_t *, size_t,
+		    uint8_t *, size_t, size_t *);
+int		 sec_maxplain(struct gs_session *);
+void		 sec_end(struct gs_session *);
+const char	*sec_levelname(int);
+int		 sec_levelbyname(const char *);
+
+#endif /* GSOCKS_H */
