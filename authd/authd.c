@@ -49,6 +49,7 @@ static struct proc_chan		 authd_front;
 static struct proc_chan		 authd_relays[SOCKD_MAXRELAYS];
 static int			 authd_relay_up[SOCKD_MAXRELAYS];
 static int			 authd_logfile;
+static int			 authd_started;
 static int			 authd_nsessions;
 static struct authd_tree	 authd_sessions = RB_INITIALIZER(&authd_sessions);
 
@@ -122,51 +123,106 @@ main(int argc, char *argv[])
 	fatalx("event loop ended");
 }
 
+/* Does every rule using keytab id (or all, with -1) find its service? */
+static int
+authd_check_rules(krb5_keytab *kts, int id, char *err, size_t errlen)
+{
+	const struct gssconf	*gc;
+	struct auth_service	 svc;
+	char			 msg[512];
+	int			 i, ret;
+
+	for (i = -1; i < authd_nrules; i++) {
+		if (i == -1)
+			gc = &authd_conf.sc_gss;
+		else if (authd_rules[i].r_type == RULE_CLIENT &&
+		    authd_rules[i].r_action == RULE_PASS)
+			gc = &authd_rules[i].r_gss;
+		else
+			continue;
+		if (id != -1 && gc->gc_keytab_id != id)
+			continue;
+		if (gc->gc_keytab_id < 0 ||
+		    gc->gc_keytab_id >= SOCKD_MAXKEYTABS ||
+		    kts[gc->gc_keytab_id] == NULL) {
+			(void)snprintf(err, errlen, "keytab %.256s was not loaded",
+			    gc->gc_keytab);
+			return (-1);
+		}
+		if (auth_service_parse(authd_krb, gc->gc_servicename, &svc,
+		    msg, sizeof(msg)) == -1) {
+			(void)snprintf(err, errlen, "%s", msg);
+			return (-1);
+		}
+		ret = auth_keytab_has(authd_krb, kts[gc->gc_keytab_id],
+		    gc->gc_keytab, &svc, msg, sizeof(msg));
+		auth_service_free(authd_krb, &svc);
+		if (ret == -1) {
+			if (i == -1)
+				(void)snprintf(err, errlen, "%s", msg);
+			else
+				(void)snprintf(err, errlen, "%s: %s",
+				    rule_str(&authd_rules[i], msg + 256, 256),
+				    msg);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Keytab bytes from the parent: at start-up, and again on SIGHUP (key
+ * rotation).  A reloaded keytab replaces the old one only if it parses
+ * and still holds every configured service's key; negotiations in flight
+ * keep the keytab they started with.
+ */
 static void
 authd_cfg_keytab(struct imsg *imsg)
 {
 	struct cfg_keytab	 ck;
+	krb5_keytab		 kts[SOCKD_MAXKEYTABS], old;
 	size_t			 len = imsg_get_len(imsg);
-	char			 err[512];
+	uint8_t			*bytes;
+	char			 err[768];
 	int			 weak;
 
 	if (len <= sizeof(ck))
 		fatalx("%s: bad IMSG_CFG_KEYTAB", __func__);
 	memcpy(&ck, imsg->data, sizeof(ck));
+	bytes = (uint8_t *)imsg->data + sizeof(ck);
 	ck.ck_name[sizeof(ck.ck_name) - 1] = '\0';
 	if (ck.ck_id < 0 || ck.ck_id >= SOCKD_MAXKEYTABS ||
-	    authd_keytabs[ck.ck_id] != NULL)
+	    (!authd_started && authd_keytabs[ck.ck_id] != NULL))
 		fatalx("%s: bad keytab id %d", __func__, ck.ck_id);
-	weak = auth_keytab_load(authd_krb, (uint8_t *)imsg->data + sizeof(ck),
-	    len - sizeof(ck), ck.ck_name, authd_conf.sc_gss.gc_weak,
-	    &authd_keytabs[ck.ck_id], err, sizeof(err));
+	memcpy(kts, authd_keytabs, sizeof(kts));
+	weak = auth_keytab_load(authd_krb, bytes, len - sizeof(ck),
+	    ck.ck_name, authd_conf.sc_gss.gc_weak, &kts[ck.ck_id], err,
+	    sizeof(err));
 	/* The bytes held keys; they go now that the keytab has them. */
-	explicit_bzero((uint8_t *)imsg->data + sizeof(ck), len - sizeof(ck));
-	if (weak == -1)
+	explicit_bzero(bytes, len - sizeof(ck));
+	if (weak == -1 && !authd_started)
 		fatalx("%s", err);
+	if (weak == -1) {
+		log_warnx("keytab reload: %s; keeping the old keys", err);
+		return;
+	}
 	if (weak > 0)
 		log_info("keytab %s: %d weak key%s (des, arcfour) left out",
 		    ck.ck_name, weak, weak == 1 ? "" : "s");
-}
-
-/* Every rule's service must have a key, or start-up fails here. */
-static void
-authd_check_rule(const struct gssconf *gc, const char *where)
-{
-	struct auth_service	 svc;
-	char			 err[512];
-	krb5_keytab		 kt;
-
-	if (gc->gc_keytab_id < 0 || gc->gc_keytab_id >= SOCKD_MAXKEYTABS ||
-	    (kt = authd_keytabs[gc->gc_keytab_id]) == NULL)
-		fatalx("%s: keytab %s was not loaded", where, gc->gc_keytab);
-	if (auth_service_parse(authd_krb, gc->gc_servicename, &svc, err,
-	    sizeof(err)) == -1)
-		fatalx("%s: %s", where, err);
-	if (auth_keytab_has(authd_krb, kt, gc->gc_keytab, &svc, err,
-	    sizeof(err)) == -1)
-		fatalx("%s: %s", where, err);
-	auth_service_free(authd_krb, &svc);
+	if (!authd_started) {
+		authd_keytabs[ck.ck_id] = kts[ck.ck_id];
+		return;
+	}
+	if (authd_check_rules(kts, ck.ck_id, err, sizeof(err)) == -1) {
+		log_warnx("keytab reload: %s; keeping the old keys", err);
+		auth_keytab_free(authd_krb, kts[ck.ck_id]);
+		return;
+	}
+	old = authd_keytabs[ck.ck_id];
+	authd_keytabs[ck.ck_id] = kts[ck.ck_id];
+	if (old != NULL)
+		auth_keytab_free(authd_krb, old);
+	log_info("keytab %s reloaded", ck.ck_name);
 }
 
 static int
@@ -184,26 +240,19 @@ authd_uses_gssapi(void)
 static void
 authd_start(void)
 {
-	char	 where[128];
-	int	 i;
+	char	 err[768];
 
 	proc_log_config(&authd_conf, authd_logfile);
-	if (authd_uses_gssapi()) {
-		authd_check_rule(&authd_conf.sc_gss, "gssapi.servicename");
-		for (i = 0; i < authd_nrules; i++) {
-			if (authd_rules[i].r_type != RULE_CLIENT ||
-			    authd_rules[i].r_action != RULE_PASS)
-				continue;
-			rule_str(&authd_rules[i], where, sizeof(where));
-			authd_check_rule(&authd_rules[i].r_gss, where);
-		}
-	}
+	if (authd_uses_gssapi() &&
+	    authd_check_rules(authd_keytabs, -1, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	/* The replay window follows krb5.conf's clockskew. */
 	if ((authd_replay = auth_replay_create(AUTH_REPLAY_MAX,
 	    krb5_get_max_time_skew(authd_krb))) == NULL)
 		fatal("replay cache");
 	proc_privdrop(authd_conf.sc_user_auth[0] != '\0' ?
 	    authd_conf.sc_user_auth : authd_conf.sc_user_unpriv, SOCKD_CHROOT);
+	authd_started = 1;
 	/* The front end accepts clients only once everyone said this. */
 	if (proc_compose(&authd_parent, IMSG_CTL_START, -1, NULL, 0) == -1)
 		fatalx("%s: cannot report to the parent", __func__);

@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ static char			 parent_relaypath[PATH_MAX];
 static int			 parent_debug;
 static int			 parent_logfd = -1;
 static int			 parent_stopping;
+static int			 parent_started;
 static struct event		 parent_evsig[4];
 
 static void	 parent_paths(const char *);
@@ -59,6 +61,9 @@ static void	 parent_keytabs_read(void);
 static void	 parent_spawn(struct sockd_child *, enum proctype, int);
 static void	 parent_connect(struct sockd_child *, struct sockd_child *);
 static void	 parent_configure(struct sockd_child *);
+static void	 parent_send_keytabs(struct proc_chan *);
+static void	 parent_reload_keytabs(void);
+static int	 parent_keytab_read(int, const char *);
 static void	 parent_sig(int, short, void *);
 static void	 parent_dispatch(struct proc_chan *, struct imsg *);
 static void	 parent_child_lost(struct proc_chan *);
@@ -195,6 +200,7 @@ main(int argc, char *argv[])
 		parent_configure(&parent_relays[i]);
 	for (i = 0; i < sockd_conf.sc_nlisten; i++)
 		close(parent_listenfd[i]);
+	parent_started = 1;
 
 	signal_set(&parent_evsig[0], SIGCHLD, parent_sig, NULL);
 	signal_set(&parent_evsig[1], SIGTERM, parent_sig, NULL);
@@ -306,7 +312,24 @@ parent_listen(void)
  * binary links no Kerberos library and authd never opens a file.  A
  * keytab others can read is refused, as sshd refuses an open host key.
  */
-static void
+static int
+parent_keytab_fail(int fd, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[PATH_MAX + 128];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (fd != -1)
+		close(fd);
+	if (!parent_started)
+		fatalx("%s", msg);
+	log_warnx("%s; keeping the old keys", msg);
+	return (-1);
+}
+
+static int
 parent_keytab_read(int id, const char *path)
 {
 	struct sockd_keytab	*kt = &parent_keytabs[id];
@@ -315,32 +338,41 @@ parent_keytab_read(int id, const char *path)
 	size_t			 off = 0;
 	int			 fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		fatal("gssapi.keytab %s", path);
-	if (fstat(fd, &st) == -1)
-		fatal("gssapi.keytab %s", path);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
+		return (parent_keytab_fail(fd, "gssapi.keytab %s: %s", path,
+		    strerror(errno)));
 	if (!S_ISREG(st.st_mode))
-		fatalx("gssapi.keytab %s: not a regular file", path);
+		return (parent_keytab_fail(fd, "gssapi.keytab %s: not a "
+		    "regular file", path));
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		fatalx("gssapi.keytab %s: readable by group or others "
-		    "(mode %04o); chmod 600 it", path,
-		    (unsigned int)(st.st_mode & 07777));
+		return (parent_keytab_fail(fd, "gssapi.keytab %s: readable "
+		    "by group or others (mode %04o); chmod 600 it", path,
+		    (unsigned int)(st.st_mode & 07777)));
 	if (st.st_uid != 0)
-		fatalx("gssapi.keytab %s: not owned by root", path);
+		return (parent_keytab_fail(fd, "gssapi.keytab %s: not owned "
+		    "by root", path));
 	if (st.st_size <= 0 || st.st_size > SOCKD_KEYTAB_MAX)
-		fatalx("gssapi.keytab %s: size %lld out of range (1 to %d)",
-		    path, (long long)st.st_size, SOCKD_KEYTAB_MAX);
+		return (parent_keytab_fail(fd, "gssapi.keytab %s: size %lld "
+		    "out of range (1 to %d)", path, (long long)st.st_size,
+		    SOCKD_KEYTAB_MAX));
+	if (kt->kt_data != NULL)
+		freezero(kt->kt_data, kt->kt_len);
 	kt->kt_len = st.st_size;
 	if ((kt->kt_data = malloc(kt->kt_len)) == NULL)
 		fatal(NULL);
 	while (off < kt->kt_len) {
-		if ((n = read(fd, kt->kt_data + off, kt->kt_len - off)) == -1)
-			fatal("gssapi.keytab %s", path);
-		if (n == 0)
-			fatalx("gssapi.keytab %s: changed while read", path);
+		if ((n = read(fd, kt->kt_data + off, kt->kt_len - off)) <= 0) {
+			freezero(kt->kt_data, kt->kt_len);
+			kt->kt_data = NULL;
+			return (parent_keytab_fail(fd, "gssapi.keytab %s: %s",
+			    path, n == 0 ? "changed while read" :
+			    strerror(errno)));
+		}
 		off += n;
 	}
 	close(fd);
+	return (0);
 }
 
 static void
@@ -463,12 +495,60 @@ parent_connect(struct sockd_child *a, struct sockd_child *b)
 		fatalx("cannot connect %s and %s", a->ch_name, b->ch_name);
 }
 
+/* The keytab bytes go to authd and are wiped here once queued. */
+static void
+parent_send_keytabs(struct proc_chan *pc)
+{
+	struct sockd_keytab	*kt;
+	struct cfg_keytab	 ck;
+	struct iovec		 iov[2];
+	int			 i;
+
+	for (i = 0; i < sockd_conf.sc_nkeytabs; i++) {
+		kt = &parent_keytabs[i];
+		if (kt->kt_data == NULL)
+			continue;
+		memset(&ck, 0, sizeof(ck));
+		ck.ck_id = i;
+		strlcpy(ck.ck_name, sockd_conf.sc_keytabs[i],
+		    sizeof(ck.ck_name));
+		iov[0].iov_base = &ck;
+		iov[0].iov_len = sizeof(ck);
+		iov[1].iov_base = kt->kt_data;
+		iov[1].iov_len = kt->kt_len;
+		if (proc_composev(pc, IMSG_CFG_KEYTAB, -1, iov, 2) == -1)
+			log_warnx("%s: keytab %s not sent to authd", __func__,
+			    ck.ck_name);
+		freezero(kt->kt_data, kt->kt_len);
+		kt->kt_data = NULL;
+	}
+}
+
+/*
+ * SIGHUP: key rotation.  The keytabs are read again and handed to authd,
+ * which swaps them in if they hold the configured services' keys;
+ * established sessions never notice.  The rest of the configuration is
+ * not reloaded (yet): that needs sockd to be restarted.
+ */
+static void
+parent_reload_keytabs(void)
+{
+	int	 i;
+
+	if (parent_auth.ch_pid == 0)
+		return;
+	for (i = 0; i < sockd_conf.sc_nkeytabs; i++)
+		if (parent_keytab_read(i, sockd_conf.sc_keytabs[i]) == -1)
+			return;
+	log_info("SIGHUP: keytabs re-read and sent to authd (the rest of "
+	    "the configuration is not reloaded; restart sockd for that)");
+	parent_send_keytabs(&parent_auth.ch_chan);
+}
+
 static void
 parent_configure(struct sockd_child *ch)
 {
 	struct proc_chan	*pc = &ch->ch_chan;
-	struct cfg_keytab	 ck;
-	struct iovec		 iov[2];
 	int			 i, fd;
 
 	if (proc_compose(pc, IMSG_CFG_GLOBAL, -1, &sockd_conf,
@@ -487,21 +567,8 @@ parent_configure(struct sockd_child *ch)
 		    sizeof(sockd_conf.sc_listen[i])) == -1)
 			fatalx("%s: listener to %s", __func__, ch->ch_name);
 	}
-	for (i = 0; ch->ch_proc == PROC_AUTH && i < sockd_conf.sc_nkeytabs;
-	    i++) {
-		if (parent_keytabs[i].kt_data == NULL)
-			continue;
-		memset(&ck, 0, sizeof(ck));
-		ck.ck_id = i;
-		strlcpy(ck.ck_name, sockd_conf.sc_keytabs[i],
-		    sizeof(ck.ck_name));
-		iov[0].iov_base = &ck;
-		iov[0].iov_len = sizeof(ck);
-		iov[1].iov_base = parent_keytabs[i].kt_data;
-		iov[1].iov_len = parent_keytabs[i].kt_len;
-		if (proc_composev(pc, IMSG_CFG_KEYTAB, -1, iov, 2) == -1)
-			fatalx("%s: keytab to %s", __func__, ch->ch_name);
-	}
+	if (ch->ch_proc == PROC_AUTH)
+		parent_send_keytabs(pc);
 	if (proc_compose(pc, IMSG_CFG_DONE, -1, NULL, 0) == -1 ||
 	    proc_flush(pc) == -1)
 		fatalx("%s: config to %s", __func__, ch->ch_name);
@@ -625,8 +692,7 @@ parent_sig(int sig, short event, void *arg)
 		parent_shutdown(0);
 		break;
 	case SIGHUP:
-		log_warnx("reload is not supported yet; restart sockd to "
-		    "apply a new configuration");
+		parent_reload_keytabs();
 		break;
 	}
 }
