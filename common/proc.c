@@ -26,6 +26,27 @@
 
 static void	 proc_chan_handler(int, short, void *);
 
+#ifdef __linux__
+#include <sys/prctl.h>
+
+/*
+ * Not dumpable: no core, and no ptrace by another process of the same
+ * uid (authd may share a user with the front end).
+ */
+static int
+proc_nodump(void)
+{
+	return (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+}
+#else
+/* OpenBSD: set-id and pledged processes are not traced by peers. */
+static int
+proc_nodump(void)
+{
+	return (0);
+}
+#endif
+
 void
 proc_chan_init(struct proc_chan *pc, int fd, const char *name, int fdpass,
     void (*dispatch)(struct proc_chan *, struct imsg *),
@@ -217,6 +238,8 @@ proc_setup_child(const char *name, int debug)
 	memset(&rl, 0, sizeof(rl));
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		fatal("%s: setrlimit RLIMIT_CORE", __func__);
+	if (proc_nodump() == -1)
+		fatal("%s: cannot make the process undumpable", __func__);
 	if (fcntl(PROC_PARENT_FD, F_GETFD) == -1)
 		fatalx("%s: no channel to the parent on fd %d", __func__,
 		    PROC_PARENT_FD);

@@ -21,9 +21,10 @@
  *    gssapi.weakenctypes: yes|no (accept single DES and RC4 keys) and
  *    user.auth: NAME (the user sockd-auth runs as) are ours.
  *  - Authentication happens before there is a socks request to match,
- *    so gssapi.keytab, gssapi.servicename, gssapi.weakenctypes and
- *    clientmethod are errors in socks rules; gssapi.enctype there is a
- *    condition on the level the session negotiated.
+ *    so gssapi.keytab, gssapi.servicename, gssapi.weakenctypes,
+ *    clientcompatibility and clientmethod are errors in socks rules;
+ *    gssapi.enctype there is a condition on the level the session
+ *    negotiated.
  *  - No logoutput means syslog, facility daemon (Dante logs nowhere);
  *    logoutput: stdout and errorlog: are not supported.
  *  - A rule address without a prefix length is one host (/32 or /128),
@@ -38,6 +39,9 @@
  *    user: may repeat), settings come before the rules as in Dante, and
  *    socksmethod: is required (Dante's default, no method, would refuse
  *    every client).
+ *  - The config and its includes must be regular files owned by root
+ *    (or by whoever runs the parser) that neither group nor others may
+ *    write: whoever can write the rules can use the proxy.
  */
 
 %{
@@ -920,6 +924,24 @@ lpeekword(struct file *f, const char *a, const char *b)
 	return (ldelim(c) && (strcmp(w, a) == 0 || strcmp(w, b) == 0));
 }
 
+/* Skip a comment, leaving the newline that ends it. */
+static void
+lskipcomment(struct file *f)
+{
+	struct mark	 m;
+	int		 c;
+
+	for (;;) {
+		m = lmark(f);
+		if ((c = lgetc(f)) == EOF)
+			return;
+		if (c == '\n') {
+			lreset(f, m);
+			return;
+		}
+	}
+}
+
 /* Skip what follows a refused keyword: to the line's end or a '}'. */
 static void
 lskipline(struct file *f)
@@ -932,7 +954,9 @@ lskipline(struct file *f)
 		c = lgetc(f);
 		if (c == EOF || c == '\n')
 			return;
-		if (c == '}') {
+		if (c == '#')
+			lskipcomment(f);
+		else if (c == '}') {
 			lreset(f, m);
 			return;
 		}
@@ -946,9 +970,11 @@ lskipblock(struct file *f)
 	int	 c;
 
 	while ((c = lgetc(f)) != EOF && c != '{')
-		;
+		if (c == '#')
+			lskipcomment(f);
 	while ((c = lgetc(f)) != EOF && c != '}')
-		;
+		if (c == '#')
+			lskipcomment(f);
 }
 
 static int
@@ -965,11 +991,15 @@ lunsupported_prefix(const char *s)
 
 /* An ERRKEY token, whose message the grammar logs. */
 static int
-lrefuse(const char *fmt, const char *s)
+lrefuse(const char *s, int known)
 {
 	char	 msg[WORD_MAX + 64];
 
-	(void)snprintf(msg, sizeof(msg), fmt, s);
+	if (known)
+		(void)snprintf(msg, sizeof(msg),
+		    "keyword '%s' is not supported", s);
+	else
+		(void)snprintf(msg, sizeof(msg), "unknown keyword '%s'", s);
 	yylval.v.string = p_strdup(msg);
 	return (ERRKEY);
 }
@@ -989,9 +1019,7 @@ lkey(struct file *f, const char *s)
 		return (kw->k_token);
 	}
 	lskipline(f);
-	if (kw != NULL || lunsupported_prefix(s))
-		return (lrefuse("keyword '%s' is not supported", s));
-	return (lrefuse("unknown keyword '%s'", s));
+	return (lrefuse(s, kw != NULL || lunsupported_prefix(s)));
 }
 
 static int
@@ -1109,11 +1137,11 @@ lvalueword(struct file *f, const char *buf, struct mark start)
 	    lpeekc(f) == '{') ||
 	    (strcmp(buf, "hostid") == 0 && lpeekword(f, "pass", "block"))) {
 		lskipblock(f);
-		return (lrefuse("keyword '%s' is not supported", buf));
+		return (lrefuse(buf, 1));
 	}
 	if (strcmp(buf, "redirect") == 0 || strcmp(buf, "bounce") == 0) {
 		lskipline(f);
-		return (lrefuse("keyword '%s' is not supported", buf));
+		return (lrefuse(buf, 1));
 	}
 	yylval.v.string = p_strdup(buf);
 	return (STRING);
@@ -1201,8 +1229,7 @@ lex(void)
 	}
 	yylval.pos.file = f->f_name;
 	yylval.pos.line = f->f_line;
-	ps.tokfile = f;
-	ps.tokstart = f->f_pos - 1;
+	ps.tokfile = NULL;
 	if (c == EOF) {
 		if (ps.depth == 1 && ps.inrule && !ps.closed) {
 			p_err(&yylval.pos, "missing '}' at end of file");
@@ -1214,6 +1241,8 @@ lex(void)
 		ps.depth--;
 		return (LEX_AGAIN);
 	}
+	ps.tokfile = f;
+	ps.tokstart = f->f_pos - 1;
 
 	switch (c) {
 	case '{':
@@ -1393,6 +1422,9 @@ conf_internal(const struct pos *pos, const char *s,
 		if (rv == -2)
 			p_err(pos, "internal: IPv4-mapped address '%s' is not "
 			    "supported, use the IPv4 address", s);
+		else if (strlen(s) < IF_NAMESIZE && if_nametoindex(s) != 0)
+			p_err(pos, "internal: interface '%s' is not "
+			    "supported, give its address", s);
 		else
 			p_err(pos, "internal: '%s' is not an IP address", s);
 		return;
