@@ -34,6 +34,7 @@
 #define FRONT_MAXSESSIONS	1024	/* in negotiation at once */
 #define FRONT_BUFSZ		(GSSF_HDRLEN + GSSF_MAXTOKEN)
 #define FRONT_OUTSZ		(GSSF_HDRLEN + GSSF_MAXTOKEN + GSSF_ABORTLEN)
+#define FRONT_MINBUF		512	/* a greeting, most replies */
 
 enum front_state {
 	FS_GREETING,		/* VER NMETHODS METHODS */
@@ -62,10 +63,12 @@ struct front_session {
 	struct event		 fs_timer;
 	size_t			 fs_want;	/* bytes the message needs */
 	size_t			 fs_inlen;
-	uint8_t			 fs_in[FRONT_BUFSZ];
+	size_t			 fs_insize;
+	uint8_t			*fs_in;
 	size_t			 fs_outlen;
 	size_t			 fs_outoff;
-	uint8_t			 fs_out[FRONT_OUTSZ];
+	size_t			 fs_outsize;
+	uint8_t			*fs_out;
 };
 
 RB_HEAD(front_tree, front_session);
@@ -394,6 +397,8 @@ front_close(struct front_session *fs)
 	if (fs->fs_fd != -1)
 		close(fs->fs_fd);
 	RB_REMOVE(front_tree, &front_sessions, fs);
+	free(fs->fs_in);
+	free(fs->fs_out);
 	free(fs);
 	if (--front_nsessions < FRONT_MAXSESSIONS)
 		front_accept_pause(0);
@@ -418,14 +423,44 @@ front_timeout(int fd, short event, void *arg)
 	front_close(fs);
 }
 
+/*
+ * Buffers grow to what the message in progress needs, at most one frame:
+ * a session waiting in its greeting costs a few hundred bytes, not two
+ * 64 KiB buffers.
+ */
+static int
+front_grow(uint8_t **buf, size_t *size, size_t need, size_t max)
+{
+	uint8_t	*p;
+	size_t	 n;
+
+	if (need <= *size)
+		return (0);
+	if (need > max)
+		return (-1);
+	n = need < FRONT_MINBUF ? FRONT_MINBUF : need;
+	if ((p = realloc(*buf, n)) == NULL)
+		return (-1);
+	*buf = p;
+	*size = n;
+	return (0);
+}
+
 /* Queue bytes for the client; the session waits until they are out. */
 static void
 front_queue(struct front_session *fs, const void *buf, size_t len)
 {
 	if (fs->fs_outoff == fs->fs_outlen)
 		fs->fs_outoff = fs->fs_outlen = 0;
-	if (len > sizeof(fs->fs_out) - fs->fs_outlen)
-		fatalx("%s: output overflow", __func__);
+	if (front_grow(&fs->fs_out, &fs->fs_outsize, fs->fs_outlen + len,
+	    FRONT_OUTSZ) == -1) {
+		/* Out of memory: this session ends, the others go on. */
+		log_warn("%s: session %016llx", __func__,
+		    (unsigned long long)fs->fs_sid);
+		fs->fs_outoff = fs->fs_outlen = 0;
+		fs->fs_state = FS_CLOSING;
+		return;
+	}
 	memcpy(fs->fs_out + fs->fs_outlen, buf, len);
 	fs->fs_outlen += len;
 }
@@ -628,8 +663,15 @@ front_read(struct front_session *fs)
 {
 	ssize_t	 n;
 
-	if (fs->fs_want > sizeof(fs->fs_in) || fs->fs_inlen >= fs->fs_want)
+	if (fs->fs_inlen >= fs->fs_want)
 		fatalx("%s: bad read state", __func__);
+	if (front_grow(&fs->fs_in, &fs->fs_insize, fs->fs_want,
+	    FRONT_BUFSZ) == -1) {
+		log_warn("%s: session %016llx", __func__,
+		    (unsigned long long)fs->fs_sid);
+		front_close(fs);
+		return (-1);
+	}
 	n = read(fs->fs_fd, fs->fs_in + fs->fs_inlen,
 	    fs->fs_want - fs->fs_inlen);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
