@@ -31,20 +31,20 @@
 static void	 relay_client_ev(int, short, void *);
 static void	 relay_target_ev(int, short, void *);
 static void	 relay_timer(int, short, void *);
-static void	 relay_events(struct relay_session *);
 static void	 relay_request(struct relay_session *);
 static void	 relay_reply(struct relay_session *, uint8_t);
+static int	 relay_up_prepare(struct relay_session *);
 static void	 relay_resolved(uint64_t, int, const struct sockaddr *,
 		    socklen_t);
 
-static int
+int
 relay_gssmode(const struct relay_session *rs)
 {
 	return (rs->rs_method == METHOD_GSSAPI &&
 	    rs->rs_level > GSS_LEVEL_CLEAR);
 }
 
-static void
+void
 relay_timer_set(struct relay_session *rs, int seconds)
 {
 	struct timeval	 tv;
@@ -77,12 +77,12 @@ relay_session_start(struct relay_session *rs)
 void
 relay_close(struct relay_session *rs, const char *reason)
 {
-	char	 pb[SOCKD_NAME_MAX * 4], rb[256];
+	char	 pb[SOCKD_NAME_MAX * 4], rb[256], ub[160];
 	int64_t	 ms = mono_ms() - rs->rs_start;
 
 	log_audit("event=session-end sid=%016llx client=%s principal=%s "
 	    "method=%s level=%s command=%s target=%s bytes_out=%llu "
-	    "bytes_in=%llu duration=%lld.%03lld reason=\"%s\"",
+	    "bytes_in=%llu%s duration=%lld.%03lld reason=\"%s\"",
 	    (unsigned long long)rs->rs_sid, rs->rs_caddr,
 	    rs->rs_principal[0] ? log_escape_word(rs->rs_principal, pb,
 	    sizeof(pb)) : "-", method_str(rs->rs_method),
@@ -91,6 +91,7 @@ relay_close(struct relay_session *rs, const char *reason)
 	    rs->rs_taddr[0] ? rs->rs_taddr : "-",
 	    (unsigned long long)rs->rs_up.rd_bytes,
 	    (unsigned long long)rs->rs_down.rd_bytes,
+	    relay_udp_counts(rs, ub, sizeof(ub)),
 	    (long long)(ms / 1000), (long long)(ms % 1000),
 	    log_escape(reason, rb, sizeof(rb)));
 	relay_session_free(rs);
@@ -113,6 +114,11 @@ relay_timer(int fd, short event, void *arg)
 	case RS_CONNECT:
 		relay_reply(rs, SOCKS_REP_HOSTUNREACH);
 		break;
+	case RS_BIND:
+		log_info("session %016llx: BIND: no connection within "
+		    "timeout.connect", (unsigned long long)rs->rs_sid);
+		relay_refuse(rs, SOCKS_REP_TTLEXPIRED);
+		break;
 	default:
 		/* Activity only moves a timestamp; the timer catches up. */
 		idle = (mono_ms() - rs->rs_active) / 1000;
@@ -125,13 +131,13 @@ relay_timer(int fd, short event, void *arg)
 }
 
 /* What each descriptor waits for follows from the buffers' state. */
-static int
+int
 relay_dir_pending(const struct relay_dir *rd)
 {
 	return (rd->rd_tok.length > rd->rd_tokoff || rd->rd_off < rd->rd_len);
 }
 
-static void
+void
 relay_events(struct relay_session *rs)
 {
 	short	 cev = 0, tev = 0;
@@ -149,8 +155,16 @@ relay_events(struct relay_session *rs)
 		    (!relay_gssmode(rs) && rs->rs_up.rd_off < rs->rs_up.rd_len))
 			tev |= EV_WRITE;
 	}
+	/* Waiting for BIND's peer: keep what the client sends meanwhile. */
+	if (rs->rs_state == RS_BIND && !rs->rs_up.rd_eof &&
+	    rs->rs_up.rd_len < RELAY_BUFSZ)
+		cev |= EV_READ;
+	/* UDP: the TCP connection only says when the association ends. */
+	if (rs->rs_state == RS_UDP && !rs->rs_up.rd_eof)
+		cev |= EV_READ;
 	if (relay_dir_pending(&rs->rs_down) && (rs->rs_state == RS_RELAY ||
-	    rs->rs_state == RS_REPLY))
+	    rs->rs_state == RS_REPLY || rs->rs_state == RS_BIND ||
+	    rs->rs_state == RS_UDP))
 		cev |= EV_WRITE;
 	if (rs->rs_state == RS_CONNECT)
 		tev |= EV_WRITE;
@@ -173,7 +187,7 @@ relay_events(struct relay_session *rs)
  * Bytes for the client: wrapped into one token behind a frame header at
  * integrity and confidentiality, as they are otherwise.
  */
-static int
+int
 relay_to_client(struct relay_session *rs, const uint8_t *buf, size_t len)
 {
 	struct relay_dir	*rd = &rs->rs_down;
@@ -378,77 +392,72 @@ relay_target_str(struct relay_session *rs)
 	    sizeof(rs->rs_taddr)));
 }
 
-static unsigned int
-relay_cmd_bit(uint8_t cmd)
-{
-	switch (cmd) {
-	case SOCKS_CMD_CONNECT:
-		return (CMD_CONNECT);
-	case SOCKS_CMD_BIND:
-		return (CMD_BIND);
-	case SOCKS_CMD_UDPASSOCIATE:
-		return (CMD_UDPASSOCIATE);
-	}
-	return (0);
-}
-
 /*
  * The socks rules, first match wins, no match blocks.  A target given as
  * a name is matched as the name first (domain rules and 0/0), then, if no
- * rule matched the name, as the address it resolved to.
+ * rule matched the name, as the address it resolved to (when there is
+ * one).  For bindreply and udpreply, from is the remote host and to the
+ * client, as in Dante.
  */
 static const struct rule *
-relay_rule_find(struct relay_session *rs)
+relay_rule_find(struct relay_session *rs, unsigned int cmd,
+    const struct sockaddr *from, const struct sockaddr *to,
+    const char *toname)
 {
 	const struct rule	*r = NULL;
 	struct rule_ctx		 ctx;
 
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.rc_from = (struct sockaddr *)&rs->rs_client;
-	ctx.rc_to = (struct sockaddr *)&rs->rs_target;
-	ctx.rc_command = relay_cmd_bit(rs->rs_req.sr_cmd);
+	ctx.rc_from = from;
+	ctx.rc_to = to;
+	ctx.rc_command = cmd;
 	ctx.rc_method = rs->rs_method;
 	ctx.rc_principal = rs->rs_principal[0] ? rs->rs_principal : NULL;
 	ctx.rc_level = rs->rs_method == METHOD_GSSAPI ? rs->rs_level : -1;
-	if (rs->rs_req.sr_addr.sa_atyp == SOCKS_ATYP_DOMAIN) {
-		ctx.rc_toname = rs->rs_req.sr_addr.sa_domain;
+	if (toname != NULL) {
+		ctx.rc_toname = toname;
 		r = rule_match_socks(relay_rules, relay_nrules, &ctx);
 		ctx.rc_toname = NULL;
 	}
-	if (r == NULL)
+	if (r == NULL && to != NULL && to->sa_family != AF_UNSPEC)
 		r = rule_match_socks(relay_rules, relay_nrules, &ctx);
 	return (r);
 }
 
-static int
-relay_rules_allow(struct relay_session *rs)
+/*
+ * Returns 1 if a pass rule allows it.  what names the peer for the log
+ * line; quiet (per datagram) logs only when the rule asks for it.
+ */
+int
+relay_rule_pass(struct relay_session *rs, unsigned int cmd,
+    const struct sockaddr *from, const struct sockaddr *to,
+    const char *toname, const char *what, int quiet)
 {
 	const struct rule	*r;
 	char			 rb[128], pb[SOCKD_NAME_MAX * 4];
-	const char		*who;
+	const char		*who, *cmds;
+	int			 pass;
 
+	r = relay_rule_find(rs, cmd, from, to, toname);
+	pass = r != NULL && r->r_action == RULE_PASS;
+	if (quiet && (r == NULL || !(r->r_log & (pass ? RLOG_CONNECT :
+	    RLOG_ERROR))))
+		return (pass);
+	if (pass && !(r->r_log & RLOG_CONNECT))
+		return (pass);
 	who = rs->rs_principal[0] ? log_escape_word(rs->rs_principal, pb,
 	    sizeof(pb)) : "-";
-	if ((r = relay_rule_find(rs)) != NULL)
-		rs->rs_srule = r - relay_rules;
-	if (r != NULL && r->r_action == RULE_PASS) {
-		if (r->r_log & RLOG_CONNECT)
-			log_audit("event=request-pass sid=%016llx client=%s "
-			    "principal=%s command=%s target=%s rule=\"%s\"",
-			    (unsigned long long)rs->rs_sid, rs->rs_caddr, who,
-			    command_str(rs->rs_req.sr_cmd), rs->rs_taddr,
-			    rule_str(r, rb, sizeof(rb)));
-		return (1);
-	}
-	log_audit("event=request-block sid=%016llx client=%s principal=%s "
-	    "command=%s target=%s rule=\"%s\"", (unsigned long long)rs->rs_sid,
-	    rs->rs_caddr, who, command_str(rs->rs_req.sr_cmd), rs->rs_taddr,
-	    r != NULL ? rule_str(r, rb, sizeof(rb)) :
-	    "no socks rule matches");
-	return (0);
+	cmds = cmd == CMD_BINDREPLY ? "bindreply" : cmd == CMD_UDPREPLY ?
+	    "udpreply" : cmd == CMD_UDPASSOCIATE ? "udpassociate" :
+	    cmd == CMD_BIND ? "bind" : "connect";
+	log_audit("event=request-%s sid=%016llx client=%s principal=%s "
+	    "command=%s target=%s rule=\"%s\"", pass ? "pass" : "block",
+	    (unsigned long long)rs->rs_sid, rs->rs_caddr, who, cmds, what,
+	    r != NULL ? rule_str(r, rb, sizeof(rb)) : "no socks rule matches");
+	return (pass);
 }
 
-static uint8_t
+uint8_t
 relay_errno_rep(int error)
 {
 	switch (error) {
@@ -468,22 +477,36 @@ relay_errno_rep(int error)
 	return (SOCKS_REP_FAILURE);
 }
 
-/* Dante's external: the first external address of the target's family. */
-static int
-relay_bind_external(struct relay_session *rs, int fd)
+/*
+ * The local address for the target side: Dante's external, the first
+ * one of the family; without one, the kernel's choice (port 0 for both).
+ */
+int
+relay_external(int family, struct sockaddr_storage *ss, socklen_t *len)
 {
 	const struct extaddr	*ea;
 	int			 i;
 
 	for (i = 0; i < relay_conf.sc_nexternal; i++) {
 		ea = &relay_conf.sc_external[i];
-		if (ea->ea_isif || ea->ea_ss.ss_family !=
-		    rs->rs_target.ss_family)
+		if (ea->ea_ss.ss_family != family)
 			continue;
-		return (bind(fd, (const struct sockaddr *)&ea->ea_ss,
-		    ea->ea_sslen));
+		memcpy(ss, &ea->ea_ss, ea->ea_sslen);
+		*len = ea->ea_sslen;
+		return (1);
 	}
 	return (0);
+}
+
+static int
+relay_bind_external(struct relay_session *rs, int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+
+	if (!relay_external(rs->rs_target.ss_family, &ss, &len))
+		return (0);
+	return (bind(fd, (struct sockaddr *)&ss, len));
 }
 
 static void
@@ -492,12 +515,11 @@ relay_connect(struct relay_session *rs)
 	int	 fd;
 
 	relay_target_str(rs);
-	if (!relay_rules_allow(rs)) {
+	if (!relay_rule_pass(rs, CMD_CONNECT, (struct sockaddr *)&rs->rs_client,
+	    (struct sockaddr *)&rs->rs_target,
+	    rs->rs_req.sr_addr.sa_atyp == SOCKS_ATYP_DOMAIN ?
+	    rs->rs_req.sr_addr.sa_domain : NULL, rs->rs_taddr, 0)) {
 		relay_reply(rs, SOCKS_REP_NOTALLOWED);
-		return;
-	}
-	if (rs->rs_req.sr_cmd != SOCKS_CMD_CONNECT) {
-		relay_reply(rs, SOCKS_REP_CMDUNSUPP);
 		return;
 	}
 	fd = socket(rs->rs_target.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
@@ -527,11 +549,10 @@ relay_connect(struct relay_session *rs)
 }
 
 static void
-relay_request(struct relay_session *rs)
+relay_connect_start(struct relay_session *rs)
 {
 	struct socks_addr	*sa = &rs->rs_req.sr_addr;
 
-	relay_target_str(rs);
 	if (sa->sa_atyp == SOCKS_ATYP_DOMAIN) {
 		rs->rs_state = RS_RESOLVE;
 		relay_events(rs);
@@ -544,6 +565,26 @@ relay_request(struct relay_session *rs)
 		return;
 	}
 	relay_connect(rs);
+}
+
+static void
+relay_request(struct relay_session *rs)
+{
+	relay_target_str(rs);
+	switch (rs->rs_req.sr_cmd) {
+	case SOCKS_CMD_CONNECT:
+		relay_connect_start(rs);
+		break;
+	case SOCKS_CMD_BIND:
+		relay_bind_start(rs);
+		break;
+	case SOCKS_CMD_UDPASSOCIATE:
+		relay_udp_start(rs);
+		break;
+	default:
+		relay_refuse(rs, SOCKS_REP_CMDUNSUPP);
+		break;
+	}
 }
 
 static void
@@ -576,45 +617,77 @@ relay_resolved(uint64_t sid, int error, const struct sockaddr *sa,
 }
 
 /*
- * The reply: success moves to relaying, anything else is written and
- * the session closes.
+ * Queue a reply with bound address bnd (NULL: 0.0.0.0:0).  Returns -1
+ * when the session had to be closed.
  */
-static void
-relay_reply(struct relay_session *rs, uint8_t rep)
+int
+relay_send_reply(struct relay_session *rs, uint8_t rep,
+    const struct sockaddr *bnd)
 {
-	struct socks_addr	 bnd;
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
+	struct socks_addr	 sa;
 	uint8_t			 msg[SOCKS_MSG_MAX];
 	size_t			 n;
 
-	memset(&bnd, 0, sizeof(bnd));
-	bnd.sa_atyp = SOCKS_ATYP_IPV4;
-	if (rep == SOCKS_REP_SUCCEEDED &&
-	    getsockname(rs->rs_tfd, (struct sockaddr *)&ss, &len) == 0)
-		(void)socks_addr_from_sockaddr(&bnd, (struct sockaddr *)&ss);
-	n = socks_reply_encode(msg, sizeof(msg), rep, &bnd);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_atyp = SOCKS_ATYP_IPV4;
+	if (bnd != NULL)
+		(void)socks_addr_from_sockaddr(&sa, bnd);
+	n = socks_reply_encode(msg, sizeof(msg), rep, &sa);
 	if (n == 0 || relay_to_client(rs, msg, n) == -1) {
-		relay_close(rs, "cannot encode the reply");
-		return;
+		relay_close(rs, "cannot send the reply");
+		return (-1);
 	}
-	if (rep != SOCKS_REP_SUCCEEDED) {
-		rs->rs_state = RS_REPLY;
-		if (rs->rs_tfd != -1) {
-			event_del(&rs->rs_tev);
-			close(rs->rs_tfd);
-			rs->rs_tfd = -1;
-		}
-		relay_timer_set(rs, relay_conf.sc_timeout_negotiate);
-		log_info("session %016llx: %s: %s", (unsigned long long)
-		    rs->rs_sid, rs->rs_taddr[0] ? rs->rs_taddr : "request",
-		    socks_rep_str(rep));
-		relay_events(rs);
+	return (0);
+}
+
+/* A failure reply: written, then the session closes. */
+void
+relay_refuse(struct relay_session *rs, uint8_t rep)
+{
+	if (relay_send_reply(rs, rep, NULL) == -1)
 		return;
+	rs->rs_state = RS_REPLY;
+	if (rs->rs_tfd != -1) {
+		event_del(&rs->rs_tev);
+		close(rs->rs_tfd);
+		rs->rs_tfd = -1;
 	}
-	rs->rs_state = RS_RELAY;
-	relay_timer_set(rs, relay_conf.sc_timeout_io);
+	relay_timer_set(rs, relay_conf.sc_timeout_negotiate);
+	log_info("session %016llx: %s: %s", (unsigned long long)rs->rs_sid,
+	    rs->rs_taddr[0] ? rs->rs_taddr : "request", socks_rep_str(rep));
 	relay_events(rs);
+}
+
+/* The target is there (connected, or accepted for BIND): relay. */
+void
+relay_start_relaying(struct relay_session *rs)
+{
+	rs->rs_state = RS_RELAY;
+	rs->rs_active = mono_ms();
+	relay_timer_set(rs, relay_conf.sc_timeout_io);
+	/* Frames the client sent ahead of the reply are already here. */
+	if (relay_up_prepare(rs) == -1)
+		return;
+	relay_events(rs);
+}
+
+static void
+relay_reply(struct relay_session *rs, uint8_t rep)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (rep != SOCKS_REP_SUCCEEDED) {
+		relay_refuse(rs, rep);
+		return;
+	}
+	if (getsockname(rs->rs_tfd, (struct sockaddr *)&ss, &len) == -1) {
+		relay_refuse(rs, SOCKS_REP_FAILURE);
+		return;
+	}
+	if (relay_send_reply(rs, rep, (struct sockaddr *)&ss) == -1)
+		return;
+	relay_start_relaying(rs);
 }
 
 static void
@@ -783,12 +856,26 @@ relay_client_ev(int fd, short event, void *arg)
 				relay_request_plain(rs);
 			return;
 		}
-		if (relay_up_prepare(rs) == -1)
+		if (rs->rs_state == RS_UDP) {
+			rs->rs_up.rd_len = rs->rs_up.rd_off = 0;
+			if (rs->rs_up.rd_eof) {
+				relay_close(rs, "closed");
+				return;
+			}
+		}
+		if (rs->rs_state == RS_BIND && rs->rs_up.rd_eof) {
+			relay_close(rs, "client closed before the incoming "
+			    "connection");
+			return;
+		}
+		if (rs->rs_state == RS_RELAY && relay_up_prepare(rs) == -1)
 			return;
 	}
 	if (rs->rs_state == RS_RELAY && relay_shutdowns(rs) == -1)
 		return;
 	relay_events(rs);
+	if (rs->rs_state == RS_BIND)
+		relay_bind_events(rs);
 }
 
 static void

@@ -152,3 +152,28 @@ relay_gss_free(struct relay_session *rs)
 		    GSS_C_NO_BUFFER);
 	rs->rs_gctx = GSS_C_NO_CONTEXT;
 }
+
+/*
+ * A datagram's token: UDP may lose and reorder datagrams, so a gap or an
+ * out-of-order token is taken; a duplicate or one too old (a replay) is
+ * not.
+ */
+int
+relay_gss_unwrap_dgram(struct relay_session *rs, const void *buf,
+    size_t len, gss_buffer_t out)
+{
+	gss_buffer_desc	 in;
+	OM_uint32	 major, minor;
+	int		 state = 0;
+
+	in.value = (void *)buf;
+	in.length = len;
+	major = gss_unwrap(&minor, rs->rs_gctx, &in, out, &state, NULL);
+	if (GSS_ERROR(major) ||
+	    (major & (GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN)) ||
+	    (rs->rs_level == GSS_LEVEL_CONF && !state)) {
+		gss_release_buffer(&minor, out);
+		return (-1);
+	}
+	return (0);
+}

@@ -186,7 +186,7 @@ relay_session_get(uint64_t sid)
 	if ((rs = calloc(1, sizeof(*rs))) == NULL)
 		return (NULL);
 	rs->rs_sid = sid;
-	rs->rs_cfd = rs->rs_tfd = -1;
+	rs->rs_cfd = rs->rs_tfd = rs->rs_lfd = -1;
 	rs->rs_level = -1;
 	rs->rs_srule = -1;
 	rs->rs_gctx = GSS_C_NO_CONTEXT;
@@ -214,6 +214,8 @@ relay_session_free(struct relay_session *rs)
 		event_del(&rs->rs_tev);
 		close(rs->rs_tfd);
 	}
+	relay_bind_free(rs);
+	relay_udp_free(rs);
 	gss_release_buffer(&minor, &rs->rs_up.rd_tok);
 	gss_release_buffer(&minor, &rs->rs_down.rd_tok);
 	free(rs->rs_up.rd_buf);

@@ -34,7 +34,9 @@ enum relay_state {
 	RS_RESOLVE,		/* target name being resolved */
 	RS_CONNECT,		/* connect in progress */
 	RS_REPLY,		/* writing a refusal, then close */
-	RS_RELAY		/* moving data */
+	RS_RELAY,		/* moving data */
+	RS_BIND,		/* BIND: waiting for the incoming connection */
+	RS_UDP			/* UDP ASSOCIATE: datagrams until TCP closes */
 };
 
 /*
@@ -89,6 +91,9 @@ struct relay_session {
 	struct event		 rs_timer;
 	struct relay_dir	 rs_up;			/* client to target */
 	struct relay_dir	 rs_down;		/* target to client */
+	int			 rs_lfd;		/* BIND listener */
+	struct event		 rs_lev;
+	struct relay_udp	*rs_udp;		/* UDP ASSOCIATE */
 };
 
 RB_HEAD(relay_tree, relay_session);
@@ -105,12 +110,39 @@ void	 relay_session_free(struct relay_session *);
 /* relay.c */
 void	 relay_session_start(struct relay_session *);
 void	 relay_close(struct relay_session *, const char *);
+int	 relay_gssmode(const struct relay_session *);
+void	 relay_timer_set(struct relay_session *, int);
+void	 relay_events(struct relay_session *);
+int	 relay_dir_pending(const struct relay_dir *);
+int	 relay_to_client(struct relay_session *, const uint8_t *, size_t);
+int	 relay_send_reply(struct relay_session *, uint8_t,
+	    const struct sockaddr *);
+void	 relay_refuse(struct relay_session *, uint8_t);
+void	 relay_start_relaying(struct relay_session *);
+int	 relay_rule_pass(struct relay_session *, unsigned int,
+	    const struct sockaddr *, const struct sockaddr *, const char *,
+	    const char *, int);
+int	 relay_external(int, struct sockaddr_storage *, socklen_t *);
+uint8_t	 relay_errno_rep(int);
+
+/* relay_bind.c */
+void	 relay_bind_start(struct relay_session *);
+void	 relay_bind_events(struct relay_session *);
+void	 relay_bind_free(struct relay_session *);
+
+/* relay_udp.c */
+struct relay_udp;
+void	 relay_udp_start(struct relay_session *);
+void	 relay_udp_free(struct relay_session *);
+const char *relay_udp_counts(struct relay_session *, char *, size_t);
 
 /* relay_gss.c */
 int	 relay_gss_import(struct relay_session *, const void *, size_t);
 int	 relay_gss_wrap(struct relay_session *, const void *, size_t,
 	    gss_buffer_t);
 int	 relay_gss_unwrap(struct relay_session *, const void *, size_t,
+	    gss_buffer_t);
+int	 relay_gss_unwrap_dgram(struct relay_session *, const void *, size_t,
 	    gss_buffer_t);
 void	 relay_gss_free(struct relay_session *);
 void	 relay_gss_warmup(void);
