@@ -18,6 +18,8 @@
 #include <sys/uio.h>
 #include <netinet/in.h>
 
+#include <ifaddrs.h>
+
 #include <errno.h>
 #include <event.h>
 #include <stdlib.h>
@@ -478,21 +480,76 @@ relay_errno_rep(int error)
 }
 
 /*
- * The local address for the target side: Dante's external, the first
- * one of the family; without one, the kernel's choice (port 0 for both).
+ * external: addresses, with interface names turned into their addresses
+ * once, before the chroot (getifaddrs needs /proc and netlink).
  */
-int
-relay_external(int family, struct sockaddr_storage *ss, socklen_t *len)
+static struct sockaddr_storage	 relay_ext[SOCKD_MAXEXTERNAL * 2];
+static int			 relay_next;
+
+static void
+relay_external_add(const struct sockaddr *sa)
+{
+	if (relay_next >= SOCKD_MAXEXTERNAL * 2)
+		return;
+	memcpy(&relay_ext[relay_next++], sa, sa_len(sa));
+}
+
+static void
+relay_external_if(const char *name)
+{
+	struct ifaddrs	*ifa, *i;
+	int		 have4 = 0, have6 = 0;
+
+	if (getifaddrs(&ifa) == -1)
+		fatal("getifaddrs");
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, name) != 0)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && !have4++)
+			relay_external_add(i->ifa_addr);
+		else if (i->ifa_addr->sa_family == AF_INET6 && !have6++ &&
+		    !IN6_IS_ADDR_LINKLOCAL(
+		    &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+			relay_external_add(i->ifa_addr);
+	}
+	freeifaddrs(ifa);
+	if (!have4 && !have6)
+		log_warnx("external: interface %s has no address", name);
+}
+
+void
+relay_external_init(void)
 {
 	const struct extaddr	*ea;
 	int			 i;
 
 	for (i = 0; i < relay_conf.sc_nexternal; i++) {
 		ea = &relay_conf.sc_external[i];
-		if (ea->ea_ss.ss_family != family)
+		if (ea->ea_isif)
+			relay_external_if(ea->ea_ifname);
+		else
+			relay_external_add((const struct sockaddr *)&ea->ea_ss);
+	}
+}
+
+/*
+ * The local address for the target side: Dante's external, the first
+ * one of the family (port 0); without one, the kernel's choice.
+ */
+int
+relay_external(int family, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int	 i;
+
+	for (i = 0; i < relay_next; i++) {
+		if (relay_ext[i].ss_family != family)
 			continue;
-		memcpy(ss, &ea->ea_ss, ea->ea_sslen);
-		*len = ea->ea_sslen;
+		memcpy(ss, &relay_ext[i], sizeof(*ss));
+		*len = sa_len((struct sockaddr *)ss);
+		if (family == AF_INET)
+			((struct sockaddr_in *)ss)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)ss)->sin6_port = 0;
 		return (1);
 	}
 	return (0);

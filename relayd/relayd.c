@@ -150,6 +150,7 @@ relay_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 		break;
 	case IMSG_CFG_DONE:
 		proc_log_config(&relay_conf, relay_logfile);
+		relay_external_init();
 		proc_privdrop(relay_conf.sc_user_unpriv, SOCKD_CHROOT);
 		if (proc_compose(&relay_parent, IMSG_CTL_START, -1, NULL,
 		    0) == -1)

@@ -123,6 +123,7 @@ int	 relay_rule_pass(struct relay_session *, unsigned int,
 	    const struct sockaddr *, const struct sockaddr *, const char *,
 	    const char *, int);
 int	 relay_external(int, struct sockaddr_storage *, socklen_t *);
+void	 relay_external_init(void);
 uint8_t	 relay_errno_rep(int);
 
 /* relay_bind.c */
