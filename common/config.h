@@ -16,7 +16,10 @@
 #include <limits.h>
 #include <stdint.h>
 
-#define SOCKD_CONF		"/etc/sockd.conf"
+#ifndef SOCKD_SYSCONFDIR
+#define SOCKD_SYSCONFDIR	"/etc"
+#endif
+#define SOCKD_CONF		SOCKD_SYSCONFDIR "/sockd.conf"
 #define SOCKD_KEYTAB		"/etc/sockd.keytab"
 #define SOCKD_SERVICE		"rcmd"
 #define SOCKD_USER		"nobody"

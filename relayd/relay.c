@@ -507,10 +507,12 @@ relay_external_if(const char *name)
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET && !have4++)
 			relay_external_add(i->ifa_addr);
-		else if (i->ifa_addr->sa_family == AF_INET6 && !have6++ &&
+		else if (i->ifa_addr->sa_family == AF_INET6 && !have6 &&
 		    !IN6_IS_ADDR_LINKLOCAL(
-		    &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+		    &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr)) {
 			relay_external_add(i->ifa_addr);
+			have6 = 1;
+		}
 	}
 	freeifaddrs(ifa);
 	if (!have4 && !have6)

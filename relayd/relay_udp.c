@@ -131,9 +131,25 @@ void
 relay_udp_start(struct relay_session *rs)
 {
 	struct relay_udp	*ru;
-	struct sockaddr_storage	 ss;
+	struct sockaddr_storage	 ss, dst;
 	socklen_t		 len;
 
+	/*
+	 * As Dante does, the association itself is checked against the
+	 * udpassociate rules with the address the client gave (usually
+	 * 0.0.0.0:0, its own UDP address if it knows it); every datagram is
+	 * checked again with its real destination.
+	 */
+	memset(&dst, 0, sizeof(dst));
+	if (rs->rs_req.sr_addr.sa_atyp != SOCKS_ATYP_DOMAIN)
+		(void)socks_addr_to_sockaddr(&rs->rs_req.sr_addr, &dst, &len);
+	if (!relay_rule_pass(rs, CMD_UDPASSOCIATE,
+	    (struct sockaddr *)&rs->rs_client, (struct sockaddr *)&dst,
+	    rs->rs_req.sr_addr.sa_atyp == SOCKS_ATYP_DOMAIN ?
+	    rs->rs_req.sr_addr.sa_domain : NULL, rs->rs_taddr, 0)) {
+		relay_refuse(rs, SOCKS_REP_NOTALLOWED);
+		return;
+	}
 	if ((ru = calloc(1, sizeof(*ru))) == NULL) {
 		relay_refuse(rs, SOCKS_REP_FAILURE);
 		return;

@@ -485,7 +485,8 @@ front_refuse(struct front_session *fs, int abort, const char *reason)
 {
 	log_audit("event=negotiate-fail sid=%016llx client=%s method=%s "
 	    "reason=\"%s\"", (unsigned long long)fs->fs_sid, fs->fs_addr,
-	    method_str(fs->fs_method), reason);
+	    fs->fs_state == FS_GREETING ? "-" : method_str(fs->fs_method),
+	    reason);
 	if (abort)
 		front_queue(fs, gssframe_abort, GSSF_ABORTLEN);
 	fs->fs_state = FS_CLOSING;

@@ -1217,14 +1217,17 @@ lex(void)
 	f = ps.files[ps.depth - 1];
 	for (;;) {
 		c = lgetc(f);
-		if (lspace(c))
-			continue;
 		if (c == '#') {
 			while ((c = lgetc(f)) != '\n' && c != EOF)
 				;
-			if (c == '\n')
-				continue;
 		}
+		/* A port expression ends with its line. */
+		if (c == '\n') {
+			ps.portctx = 0;
+			continue;
+		}
+		if (lspace(c))
+			continue;
 		break;
 	}
 	yylval.pos.file = f->f_name;
@@ -1752,6 +1755,15 @@ conf_gss(const struct pos *pos, const struct keyword *kw, const char *s)
 	default:
 		if (strcmp(s, "yes") != 0 && strcmp(s, "no") != 0) {
 			p_err(pos, "%s: '%s' is not yes or no", kw->k_name, s);
+			return;
+		}
+		/*
+		 * authd loads each keytab once, so which keys it holds is
+		 * one decision for the whole server, not a rule's.
+		 */
+		if (ps.inrule) {
+			p_err(pos, "%s is a global setting, not a rule's",
+			    kw->k_name);
 			return;
 		}
 		gc = p_gssconf(GC_SET_WEAK);

@@ -84,8 +84,8 @@ version(void)
 {
 	printf("sockd %s\n", SOCKD_VERSION);
 	printf("features: gssapi (RFC 1961, Heimdal, in authd and relays), "
-	    "socksmethod none gssapi, command connect, ipv4 ipv6, "
-	    "clientcompatibility necgssapi\n");
+	    "socksmethod none gssapi, command connect bind udpassociate, "
+	    "ipv4 ipv6, clientcompatibility necgssapi\n");
 }
 
 int

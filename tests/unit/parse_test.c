@@ -452,19 +452,19 @@ ATF_TC_BODY(every_keyword, tc)
 	ATF_CHECK_EQ(r->r_methods.ml_n, 1);
 	ATF_CHECK_EQ(r->r_methods.ml_m[0], METHOD_GSSAPI);
 	ATF_CHECK_EQ(r->r_gss_set, GC_SET_SERVICE | GC_SET_KEYTAB |
-	    GC_SET_LEVELS | GC_SET_NEC | GC_SET_WEAK);
+	    GC_SET_LEVELS | GC_SET_NEC);
 	ATF_CHECK_STREQ(r->r_gss.gc_servicename, "host/proxy.example.com");
 	ATF_CHECK_STREQ(r->r_gss.gc_keytab, "/etc/other.keytab");
 	ATF_CHECK_EQ(r->r_gss.gc_keytab_id, 1);
 	ATF_CHECK_EQ(r->r_gss.gc_levels, GSS_LEVEL_BIT(GSS_LEVEL_CLEAR) |
 	    GSS_LEVEL_BIT(GSS_LEVEL_INTEGRITY));
-	ATF_CHECK_EQ(r->r_gss.gc_weak, 1);
+	ATF_CHECK_EQ(r->r_gss.gc_weak, 0);	/* global only */
 	ATF_CHECK_EQ(r->r_gss.gc_nec, 1);
 	ATF_CHECK_EQ(r->r_log, RLOG_CONNECT | RLOG_DISCONNECT | RLOG_ERROR |
 	    RLOG_IOOPERATION | RLOG_DATA);
 
 	r = &rules[1];
-	check_rule(r, "socks pass rule #1 (good_every.conf:32)");
+	check_rule(r, "socks pass rule #1 (good_every.conf:31)");
 	check_addr(&r->r_to, "0/0 port < 1024");
 	ATF_CHECK_EQ(r->r_commands, CMD_ALL);
 	ATF_CHECK_EQ(r->r_methods.ml_n, 2);
@@ -487,7 +487,7 @@ ATF_TC_BODY(every_keyword, tc)
 
 	for (i = 0; i < (int)(sizeof(ports) / sizeof(ports[0])); i++)
 		check_addr(&rules[5 + i].r_to, ports[i]);
-	check_rule(&rules[6], "socks pass rule #6 (good_every.conf:46)");
+	check_rule(&rules[6], "socks pass rule #6 (good_every.conf:45)");
 	free(rules);
 }
 
