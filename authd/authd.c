@@ -57,6 +57,7 @@ static void	 authd_dispatch_parent(struct proc_chan *, struct imsg *);
 static void	 authd_dispatch_front(struct proc_chan *, struct imsg *);
 static void	 authd_dispatch_relay(struct proc_chan *, struct imsg *);
 static void	 authd_relay_lost(struct proc_chan *);
+static void	 authd_front_lost(struct proc_chan *);
 
 int
 authd_cmp(struct authd_session *a, struct authd_session *b)
@@ -270,7 +271,7 @@ authd_cfg_peer(struct imsg *imsg)
 		fatalx("%s: bad IMSG_CTL_PEER", __func__);
 	if (cp.cp_proc == PROC_FRONT) {
 		proc_chan_init(&authd_front, fd, "front", 0,
-		    authd_dispatch_front, NULL, NULL);
+		    authd_dispatch_front, authd_front_lost, NULL);
 		return;
 	}
 	if (cp.cp_proc != PROC_RELAY || cp.cp_instance < 0 ||
@@ -595,6 +596,21 @@ authd_dispatch_relay(struct proc_chan *pc, struct imsg *imsg)
 	(void)pc;
 	log_warnx("%s: unexpected message %u dropped", __func__,
 	    imsg_get_type(imsg));
+}
+
+/*
+ * The front end died: its clients are gone, and so are their
+ * negotiations.  A new front end gets a new channel from the parent.
+ */
+static void
+authd_front_lost(struct proc_chan *pc)
+{
+	struct authd_session	*ad, *next;
+
+	(void)pc;
+	log_warnx("lost the front end; negotiations in flight dropped");
+	RB_FOREACH_SAFE(ad, authd_tree, &authd_sessions, next)
+		authd_free(ad);
 }
 
 static void

@@ -137,6 +137,8 @@ front_start(void)
 	 * file system and no identity.
 	 */
 	proc_privdrop(front_conf.sc_user_unpriv, SOCKD_CHROOT);
+	if (proc_compose(&front_parent, IMSG_CTL_START, -1, NULL, 0) == -1)
+		fatalx("%s: cannot report to the parent", __func__);
 	log_debug("%s: %d listeners, %d relays", __func__, front_nlisteners,
 	    front_nrelays);
 }
@@ -842,12 +844,22 @@ front_relay_lost(struct proc_chan *pc)
 }
 
 /*
- * Without authd no gssapi session can be negotiated; fail closed and let
- * the parent decide what to do.
+ * authd died: the negotiations it had are over (the client gets the abort
+ * message), and new ones are refused until the parent hands us a channel
+ * to a new authd.  Sessions already handed to relays never notice.
  */
 static void
 front_auth_lost(struct proc_chan *pc)
 {
+	struct front_session	*fs, *next;
+
 	(void)pc;
-	fatalx("lost authd");
+	log_warnx("lost authd; GSS-API negotiations in flight are aborted");
+	RB_FOREACH_SAFE(fs, front_tree, &front_sessions, next) {
+		if (!fs->fs_began || fs->fs_complete)
+			continue;
+		fs->fs_complete = 1;	/* nothing to tell authd */
+		front_refuse(fs, 1, "authd died during the negotiation");
+		front_continue(fs);
+	}
 }

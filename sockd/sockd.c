@@ -40,17 +40,17 @@ struct sockd_conf	 sockd_conf;
 struct rule		*sockd_rules;
 int			 sockd_nrules;
 
-static struct sockd_child	 parent_front, parent_auth;
-static struct sockd_child	 parent_relays[PARENT_MAXRELAYS];
+/* What children.c needs of the parent's state. */
+int				 parent_listenfd[SOCKD_MAXLISTEN];
+char				 parent_self[PATH_MAX];
+char				 parent_authpath[PATH_MAX];
+char				 parent_relaypath[PATH_MAX];
+int				 parent_logfd = -1;
+int				 parent_stopping;
+
 static int			 parent_nrelays;
-static int			 parent_listenfd[SOCKD_MAXLISTEN];
 static struct sockd_keytab	 parent_keytabs[SOCKD_MAXKEYTABS];
-static char			 parent_self[PATH_MAX];
-static char			 parent_authpath[PATH_MAX];
-static char			 parent_relaypath[PATH_MAX];
 static int			 parent_debug;
-static int			 parent_logfd = -1;
-static int			 parent_stopping;
 static int			 parent_started;
 static struct event		 parent_evsig[4];
 
@@ -58,16 +58,9 @@ static void	 parent_paths(const char *);
 static void	 parent_logging(int);
 static void	 parent_listen(void);
 static void	 parent_keytabs_read(void);
-static void	 parent_spawn(struct sockd_child *, enum proctype, int);
-static void	 parent_connect(struct sockd_child *, struct sockd_child *);
-static void	 parent_configure(struct sockd_child *);
-static void	 parent_send_keytabs(struct proc_chan *);
 static void	 parent_reload_keytabs(void);
 static int	 parent_keytab_read(int, const char *);
 static void	 parent_sig(int, short, void *);
-static void	 parent_dispatch(struct proc_chan *, struct imsg *);
-static void	 parent_child_lost(struct proc_chan *);
-static void	 parent_shutdown(int);
 
 __attribute__((__noreturn__)) static void
 usage(void)
@@ -185,21 +178,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	event_init();
 
-	parent_spawn(&parent_front, PROC_FRONT, 0);
-	parent_spawn(&parent_auth, PROC_AUTH, 0);
-	for (i = 0; i < parent_nrelays; i++)
-		parent_spawn(&parent_relays[i], PROC_RELAY, i);
-	parent_connect(&parent_front, &parent_auth);
-	for (i = 0; i < parent_nrelays; i++) {
-		parent_connect(&parent_front, &parent_relays[i]);
-		parent_connect(&parent_auth, &parent_relays[i]);
-	}
-	parent_configure(&parent_front);
-	parent_configure(&parent_auth);
-	for (i = 0; i < parent_nrelays; i++)
-		parent_configure(&parent_relays[i]);
-	for (i = 0; i < sockd_conf.sc_nlisten; i++)
-		close(parent_listenfd[i]);
+	/*
+	 * The listening sockets stay open here (the parent never accepts
+	 * on them) so that a restarted front end gets them again.
+	 */
+	children_start(parent_nrelays);
 	parent_started = 1;
 
 	signal_set(&parent_evsig[0], SIGCHLD, parent_sig, NULL);
@@ -375,6 +358,18 @@ parent_keytab_read(int id, const char *path)
 	return (0);
 }
 
+/* Again, for a restarted authd (its keytab bytes were wiped). */
+int
+parent_keytabs_reread(void)
+{
+	int	 i;
+
+	for (i = 0; i < sockd_conf.sc_nkeytabs; i++)
+		if (parent_keytab_read(i, sockd_conf.sc_keytabs[i]) == -1)
+			return (-1);
+	return (0);
+}
+
 static void
 parent_keytabs_read(void)
 {
@@ -391,112 +386,8 @@ parent_keytabs_read(void)
 		parent_keytab_read(i, sockd_conf.sc_keytabs[i]);
 }
 
-static void
-parent_child_name(struct sockd_child *ch)
-{
-	switch (ch->ch_proc) {
-	case PROC_FRONT:
-		strlcpy(ch->ch_name, "front", sizeof(ch->ch_name));
-		break;
-	case PROC_AUTH:
-		strlcpy(ch->ch_name, "authd", sizeof(ch->ch_name));
-		break;
-	default:
-		(void)snprintf(ch->ch_name, sizeof(ch->ch_name), "relay %d",
-		    ch->ch_instance);
-		break;
-	}
-}
-
-static void
-parent_exec(struct sockd_child *ch, int fd)
-{
-	char	 dbg[8], inst[8], *argv[10];
-	int	 argc = 0;
-
-	if (dup2(fd, PROC_PARENT_FD) == -1)
-		fatal("dup2");
-	if (parent_logfd != -1 && dup2(parent_logfd, PROC_PARENT_FD + 1) == -1)
-		fatal("dup2");
-	(void)snprintf(dbg, sizeof(dbg), "%d", sockd_conf.sc_debug);
-	(void)snprintf(inst, sizeof(inst), "%d", ch->ch_instance);
-	switch (ch->ch_proc) {
-	case PROC_FRONT:
-		argv[argc++] = "sockd";
-		argv[argc++] = "-P";
-		argv[argc++] = "front";
-		break;
-	case PROC_AUTH:
-		argv[argc++] = "sockd-auth";
-		break;
-	default:
-		argv[argc++] = "sockd-relay";
-		argv[argc++] = "-I";
-		argv[argc++] = inst;
-		break;
-	}
-	argv[argc++] = "-d";
-	argv[argc++] = dbg;
-	if (parent_logfd != -1)
-		argv[argc++] = "-L";	/* fd 4 is the logoutput file */
-	argv[argc] = NULL;
-	execv(ch->ch_proc == PROC_FRONT ? parent_self :
-	    ch->ch_proc == PROC_AUTH ? parent_authpath : parent_relaypath,
-	    argv);
-	fatal("execv %s", argv[0]);
-}
-
-/* fork+exec: every child starts from a fresh address space. */
-static void
-parent_spawn(struct sockd_child *ch, enum proctype proc, int instance)
-{
-	int	 sp[2];
-
-	ch->ch_proc = proc;
-	ch->ch_instance = instance;
-	parent_child_name(ch);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
-		fatal("socketpair");
-	switch (ch->ch_pid = fork()) {
-	case -1:
-		fatal("fork");
-	case 0:
-		close(sp[0]);
-		parent_exec(ch, sp[1]);
-		/* NOTREACHED */
-	}
-	close(sp[1]);
-	if (fd_nonblock(sp[0]) == -1)
-		fatal("fd_nonblock");
-	proc_chan_init(&ch->ch_chan, sp[0], ch->ch_name, 1, parent_dispatch,
-	    parent_child_lost, ch);
-}
-
-/* Give two children a channel of their own. */
-static void
-parent_connect(struct sockd_child *a, struct sockd_child *b)
-{
-	struct ctl_peer	 pa, pb;
-	int		 sp[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0, sp) == -1)
-		fatal("socketpair");
-	memset(&pa, 0, sizeof(pa));
-	memset(&pb, 0, sizeof(pb));
-	pa.cp_proc = b->ch_proc;
-	pa.cp_instance = b->ch_instance;
-	pb.cp_proc = a->ch_proc;
-	pb.cp_instance = a->ch_instance;
-	if (proc_compose(&a->ch_chan, IMSG_CTL_PEER, sp[0], &pa,
-	    sizeof(pa)) == -1 ||
-	    proc_compose(&b->ch_chan, IMSG_CTL_PEER, sp[1], &pb,
-	    sizeof(pb)) == -1)
-		fatalx("cannot connect %s and %s", a->ch_name, b->ch_name);
-}
-
 /* The keytab bytes go to authd and are wiped here once queued. */
-static void
+void
 parent_send_keytabs(struct proc_chan *pc)
 {
 	struct sockd_keytab	*kt;
@@ -535,146 +426,12 @@ parent_reload_keytabs(void)
 {
 	int	 i;
 
-	if (parent_auth.ch_pid == 0)
-		return;
 	for (i = 0; i < sockd_conf.sc_nkeytabs; i++)
 		if (parent_keytab_read(i, sockd_conf.sc_keytabs[i]) == -1)
 			return;
 	log_info("SIGHUP: keytabs re-read and sent to authd (the rest of "
 	    "the configuration is not reloaded; restart sockd for that)");
-	parent_send_keytabs(&parent_auth.ch_chan);
-}
-
-static void
-parent_configure(struct sockd_child *ch)
-{
-	struct proc_chan	*pc = &ch->ch_chan;
-	int			 i, fd;
-
-	if (proc_compose(pc, IMSG_CFG_GLOBAL, -1, &sockd_conf,
-	    sizeof(sockd_conf)) == -1)
-		fatalx("%s: config to %s", __func__, ch->ch_name);
-	for (i = 0; i < sockd_nrules; i++)
-		if (proc_compose(pc, IMSG_CFG_RULE, -1, &sockd_rules[i],
-		    sizeof(sockd_rules[i])) == -1)
-			fatalx("%s: rules to %s", __func__, ch->ch_name);
-	for (i = 0; ch->ch_proc == PROC_FRONT && i < sockd_conf.sc_nlisten;
-	    i++) {
-		if ((fd = dup(parent_listenfd[i])) == -1)
-			fatal("dup");
-		if (proc_compose(pc, IMSG_CFG_LISTEN, fd,
-		    &sockd_conf.sc_listen[i],
-		    sizeof(sockd_conf.sc_listen[i])) == -1)
-			fatalx("%s: listener to %s", __func__, ch->ch_name);
-	}
-	if (ch->ch_proc == PROC_AUTH)
-		parent_send_keytabs(pc);
-	if (proc_compose(pc, IMSG_CFG_DONE, -1, NULL, 0) == -1 ||
-	    proc_flush(pc) == -1)
-		fatalx("%s: config to %s", __func__, ch->ch_name);
-}
-
-/*
- * authd and every relay report when they are ready; then, and only then,
- * the front end starts accepting, so no client meets a half-started
- * authd.
- */
-static void
-parent_ready(struct sockd_child *ch)
-{
-	int	 i;
-
-	if (ch->ch_proc == PROC_FRONT || ch->ch_ready)
-		return;
-	ch->ch_ready = 1;
-	if (!parent_auth.ch_ready)
-		return;
-	for (i = 0; i < parent_nrelays; i++)
-		if (!parent_relays[i].ch_ready)
-			return;
-	if (proc_compose(&parent_front.ch_chan, IMSG_CTL_START, -1, NULL,
-	    0) == -1)
-		fatalx("%s: cannot start the front end", __func__);
-	log_info("ready");
-}
-
-static void
-parent_dispatch(struct proc_chan *pc, struct imsg *imsg)
-{
-	struct sockd_child	*ch = pc->pc_arg;
-
-	switch (imsg_get_type(imsg)) {
-	case IMSG_CTL_START:
-		parent_ready(ch);
-		break;
-	default:
-		log_warnx("%s: unexpected message %u from %s", __func__,
-		    imsg_get_type(imsg), ch->ch_name);
-		break;
-	}
-}
-
-static struct sockd_child *
-parent_child_bypid(pid_t pid)
-{
-	int	 i;
-
-	if (parent_front.ch_pid == pid)
-		return (&parent_front);
-	if (parent_auth.ch_pid == pid)
-		return (&parent_auth);
-	for (i = 0; i < parent_nrelays; i++)
-		if (parent_relays[i].ch_pid == pid)
-			return (&parent_relays[i]);
-	return (NULL);
-}
-
-static void
-parent_child_lost(struct proc_chan *pc)
-{
-	struct sockd_child	*ch = pc->pc_arg;
-
-	if (!parent_stopping)
-		log_debug("%s: channel to %s closed", __func__, ch->ch_name);
-}
-
-static void
-parent_reap(void)
-{
-	struct sockd_child	*ch;
-	pid_t			 pid;
-	int			 status, alive, i;
-	char			 how[64];
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((ch = parent_child_bypid(pid)) == NULL)
-			continue;
-		if (WIFSIGNALED(status))
-			(void)snprintf(how, sizeof(how), "killed by signal %d"
-			    " (%s)", WTERMSIG(status),
-			    WTERMSIG(status) == SIGSYS ? "sandbox violation" :
-			    strsignal(WTERMSIG(status)));
-		else
-			(void)snprintf(how, sizeof(how), "exited with status "
-			    "%d", WEXITSTATUS(status));
-		if (!parent_stopping)
-			log_warnx("%s (pid %ld) %s", ch->ch_name, (long)pid,
-			    how);
-		ch->ch_pid = 0;
-		proc_chan_close(&ch->ch_chan);
-		if (parent_stopping)
-			continue;
-		/* Without a front end or authd nobody can be served. */
-		if (ch->ch_proc != PROC_RELAY)
-			parent_shutdown(1);
-		for (alive = 0, i = 0; i < parent_nrelays; i++)
-			if (parent_relays[i].ch_pid != 0)
-				alive++;
-		if (alive == 0) {
-			log_warnx("no relay left");
-			parent_shutdown(1);
-		}
-	}
+	children_send_keytabs();
 }
 
 static void
@@ -684,7 +441,7 @@ parent_sig(int sig, short event, void *arg)
 	(void)arg;
 	switch (sig) {
 	case SIGCHLD:
-		parent_reap();
+		children_reap();
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -697,24 +454,14 @@ parent_sig(int sig, short event, void *arg)
 	}
 }
 
-static void
-parent_kill(struct sockd_child *ch)
-{
-	if (ch->ch_pid > 0)
-		kill(ch->ch_pid, SIGTERM);
-}
-
-static void
+void
 parent_shutdown(int status)
 {
-	int	 i, n;
+	int	 n;
 	pid_t	 pid;
 
 	parent_stopping = 1;
-	parent_kill(&parent_front);
-	parent_kill(&parent_auth);
-	for (i = 0; i < parent_nrelays; i++)
-		parent_kill(&parent_relays[i]);
+	children_signal(SIGTERM);
 	/* Bounded wait: 5 seconds, then the children are killed. */
 	for (n = 0; n < 50; n++) {
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
@@ -725,13 +472,7 @@ parent_shutdown(int status)
 	}
 	if (n == 50) {
 		log_warnx("children did not stop in time, killing them");
-		if (parent_front.ch_pid > 0)
-			kill(parent_front.ch_pid, SIGKILL);
-		if (parent_auth.ch_pid > 0)
-			kill(parent_auth.ch_pid, SIGKILL);
-		for (i = 0; i < parent_nrelays; i++)
-			if (parent_relays[i].ch_pid > 0)
-				kill(parent_relays[i].ch_pid, SIGKILL);
+		children_signal(SIGKILL);
 	}
 	log_info("terminating");
 	exit(status);

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 
 #include <event.h>
+#include <limits.h>
+#include <time.h>
 
 #include "config.h"
 #include "proc.h"
@@ -18,6 +20,14 @@
 #define SOCKD_VERSION		"0.1"
 #define SOCKD_KEYTAB_MAX	(PROC_MAX_IMSGSIZE - 8192)
 
+struct sockd_child;
+
+/* A peer's end of a channel, held until a restarted child is ready. */
+struct child_pending {
+	struct sockd_child	*cp_to;
+	int			 cp_fd;
+};
+
 struct sockd_child {
 	enum proctype		 ch_proc;
 	int			 ch_instance;
@@ -25,6 +35,10 @@ struct sockd_child {
 	int			 ch_ready;
 	struct proc_chan	 ch_chan;
 	char			 ch_name[32];
+	struct child_pending	 ch_pending[SOCKD_MAXRELAYS + 1];
+	int			 ch_npending;
+	time_t			 ch_deaths[6];	/* latest first */
+	struct event		 ch_restart;
 };
 
 struct sockd_keytab {
@@ -36,6 +50,21 @@ struct sockd_keytab {
 extern struct sockd_conf	 sockd_conf;
 extern struct rule		*sockd_rules;
 extern int			 sockd_nrules;
+extern int			 parent_listenfd[SOCKD_MAXLISTEN];
+extern char			 parent_self[PATH_MAX];
+extern char			 parent_authpath[PATH_MAX];
+extern char			 parent_relaypath[PATH_MAX];
+extern int			 parent_logfd;
+extern int			 parent_stopping;
+void	 parent_send_keytabs(struct proc_chan *);
+int	 parent_keytabs_reread(void);
+__attribute__((__noreturn__)) void parent_shutdown(int);
+
+/* children.c */
+void	 children_start(int);
+void	 children_reap(void);
+void	 children_send_keytabs(void);
+void	 children_signal(int);
 
 /* frontend.c */
 __attribute__((__noreturn__)) void frontend_main(int, int);
