@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "authd.h"
+#include "gsswarm.h"
 #include "gssframe.h"
 #include "log.h"
 #include "rule.h"
@@ -91,6 +92,7 @@ authd_warmup(void)
 	if (gss_indicate_mechs(&minor, &mechs) != GSS_S_COMPLETE)
 		fatalx("no GSS-API mechanisms");
 	gss_release_oid_set(&minor, &mechs);
+	gss_warmup();
 }
 
 int

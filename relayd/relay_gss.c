@@ -10,6 +10,7 @@
 #include <gssapi/gssapi.h>
 #include <string.h>
 
+#include "gsswarm.h"
 #include "log.h"
 #include "relayd.h"
 
@@ -23,6 +24,7 @@ relay_gss_warmup(void)
 	if (gss_indicate_mechs(&minor, &mechs) != GSS_S_COMPLETE)
 		fatalx("%s: no GSS-API mechanisms", __func__);
 	gss_release_oid_set(&minor, &mechs);
+	gss_warmup();
 }
 
 static void

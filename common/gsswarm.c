@@ -1,0 +1,27 @@
+/*
+ * Heimdal's krb5 mechanism makes its own krb5 context, reading krb5.conf,
+ * the first time it is used, not at gss_indicate_mechs().  In a process
+ * that chroots, that first use would come after the chroot and silently
+ * fall back to built-in defaults: a 300 s clock skew whatever krb5.conf
+ * says, so expired tickets are accepted for five minutes and a replay
+ * cache sized from krb5.conf lets tokens go too early.  One acceptor
+ * credential acquisition, before the chroot, makes the mechanism
+ * initialise now.  Whether it finds a keytab does not matter: the
+ * credential is released at once.
+ */
+
+#include <gssapi/gssapi.h>
+
+#include "gsswarm.h"
+
+void
+gss_warmup(void)
+{
+	gss_cred_id_t	 cred = GSS_C_NO_CREDENTIAL;
+	OM_uint32	 minor;
+
+	(void)gss_acquire_cred(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE,
+	    GSS_C_NO_OID_SET, GSS_C_ACCEPT, &cred, NULL, NULL);
+	if (cred != GSS_C_NO_CREDENTIAL)
+		(void)gss_release_cred(&minor, &cred);
+}
