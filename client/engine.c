@@ -51,6 +51,7 @@ static void	gsbuf_free(struct gs_buf *);
 static uint8_t	*gsbuf_tail(struct gs_buf *);
 static size_t	gsbuf_space(const struct gs_buf *);
 static void	gsbuf_compact(struct gs_buf *);
+static int	engine_early(struct gs_session *);
 static int	engine_ev(struct gs_session *, struct event *, int, int);
 static int	engine_update(struct gs_session *);
 static void	engine_progress(struct gs_session *);
@@ -135,6 +136,8 @@ engine_session_new(const struct gs_conf *conf, const struct gs_local *local,
 	s->s_local = local;
 	s->s_localarg = arg;
 	s->s_dst = *dst;
+	s->s_cmd = SOCKS_CMD_CONNECT;
+	s->s_rep = SOCKS_REP_FAILURE;
 	s->s_fd = -1;
 	s->s_lin = lin;
 	s->s_lout = lout;
@@ -145,6 +148,36 @@ engine_session_new(const struct gs_conf *conf, const struct gs_local *local,
 	event_set(&s->s_ev_lwr, lout, EV_WRITE | EV_PERSIST, engine_lwr, s);
 	evtimer_set(&s->s_ev_timer, engine_timeout, s);
 	return (s);
+}
+
+/*
+ * Bytes the local side sent before the session was set up (a client that
+ * does not wait for the SOCKS reply): they go to the proxy first, once
+ * the relay starts.  Called before engine_session_start().
+ */
+int
+engine_session_early(struct gs_session *s, const void *data, size_t len)
+{
+	if (len > sizeof(s->s_early) - s->s_earlylen)
+		return (-1);
+	memcpy(s->s_early + s->s_earlylen, data, len);
+	s->s_earlylen += len;
+	return (0);
+}
+
+/*
+ * Bytes for the local side ahead of the relayed data, such as the SOCKS
+ * reply of a bridge; from lo_ready, when the local buffer is empty.
+ */
+int
+engine_local_send(struct gs_session *s, const void *data, size_t len)
+{
+	gsbuf_compact(&s->s_lbuf);
+	if (gsbuf_space(&s->s_lbuf) < len)
+		return (-1);
+	memcpy(gsbuf_tail(&s->s_lbuf), data, len);
+	s->s_lbuf.b_len += len;
+	return (0);
 }
 
 /* Start connecting; from here on, the end is reported through lo_done. */
@@ -177,11 +210,13 @@ engine_end(struct gs_session *s, int status)
 	if (s->s_fd != -1)
 		close(s->s_fd);
 	if (s->s_state == GS_ST_RELAY || s->s_state == GS_ST_DONE)
-		log_debug("session to %s ended: %llu bytes sent, "
-		    "%llu bytes received", s->s_conf->gc_proxystr,
+		log_debug("%s%ssession to %s ended: %llu bytes sent, "
+		    "%llu bytes received", s->s_label,
+		    s->s_label[0] != '\0' ? ": " : "", s->s_conf->gc_proxystr,
 		    s->s_bytes_up, s->s_bytes_down);
 	s->s_state = GS_ST_DONE;
 	sec_end(s);
+	explicit_bzero(s->s_early, sizeof(s->s_early));
 	gsbuf_free(&s->s_in);
 	gsbuf_free(&s->s_out);
 	gsbuf_free(&s->s_lbuf);
@@ -189,14 +224,20 @@ engine_end(struct gs_session *s, int status)
 	free(s);
 }
 
+/* Say why the session ends, named by its label if it has one. */
 void
 engine_fail(struct gs_session *s, int status, const char *fmt, ...)
 {
+	char	msg[1400];
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (s->s_label[0] != '\0')
+		log_warnx("%s: %s", s->s_label, msg);
+	else
+		log_warnx("%s", msg);
 	engine_end(s, status);
 }
 
@@ -286,8 +327,14 @@ engine_relay_start(struct gs_session *s, const struct socks_addr *bnd)
 	if (s->s_wrapped && sec_maxplain(s) == -1)
 		return (-1);
 	s->s_state = GS_ST_RELAY;
-	if (s->s_local->lo_ready != NULL)
-		s->s_local->lo_ready(s, bnd);
+	if (s->s_local->lo_ready != NULL &&
+	    s->s_local->lo_ready(s, bnd) == -1) {
+		engine_fail(s, GS_EXIT_LOCAL, "cannot answer %s",
+		    s->s_local->lo_outname);
+		return (-1);
+	}
+	if (engine_early(s) == -1)
+		return (-1);
 
 	/* What the proxy sent past the reply is the first of the data. */
 	if (!s->s_wrapped && s->s_in.b_len > 0) {
@@ -303,6 +350,27 @@ engine_relay_start(struct gs_session *s, const struct socks_addr *bnd)
 		gsbuf_consume(&s->s_in, s->s_in.b_len);
 	}
 	return (engine_down(s));
+}
+
+/* What the local side sent early goes first, as if read just now. */
+static int
+engine_early(struct gs_session *s)
+{
+	size_t	len = s->s_earlylen;
+	int	r;
+
+	if (len == 0)
+		return (0);
+	if (s->s_wrapped)
+		r = engine_send_wrapped(s, s->s_early, len);
+	else
+		r = engine_send(s, s->s_early, len);
+	if (r == -1)
+		return (-1);
+	explicit_bzero(s->s_early, len);
+	s->s_earlylen = 0;
+	s->s_bytes_up += len;
+	return (0);
 }
 
 static int

@@ -5,8 +5,18 @@
  *	gsocks connect ... target-host:port
  *
  * relays standard input and output to the target, for ssh's
- * ProxyCommand.  The modes share the engine in engine.c; each one plugs
- * its local side in with a struct gs_local.
+ * ProxyCommand;
+ *
+ *	gsocks bridge ... [-b listen-host:port]
+ *
+ * is a plain SOCKS 5 server on 127.0.0.1:1081 whose requests go on
+ * through the proxy, for programs that speak SOCKS without GSS-API; and
+ *
+ *	gsocks forward ... -L listen-host:port target-host:port
+ *
+ * sends each connection it accepts to one target, as ssh -L does.  The
+ * modes share the engine in engine.c; each one plugs its local side in
+ * with a struct gs_local (bridge.c for the listening modes).
  *
  * Exit statuses (GS_EXIT_* in gsocks.h): 0 success, 1 usage or local
  * error, 2 authentication refused or failed, 3 protection level refused,
@@ -35,32 +45,29 @@
 struct gs_opts {
 	struct gs_conf	 o_conf;
 	const char	*o_proxy;
+	const char	*o_listen;	/* -b, -L */
+	const char	*o_routefile;	/* -f */
+	int		 o_maxconn;	/* -c */
 	int		 o_family;
 	int		 o_mflag;	/* -m given */
 	int		 o_gssopt;	/* an option that needs GSS-API */
 };
 
-struct gs_hostport {
-	char		hp_host[NI_MAXHOST];
-	char		hp_port[8];
-	in_port_t	hp_portnum;
-	int		hp_bracketed;
-};
-
 __attribute__((__noreturn__)) static void usage(void);
-static int	parse_hostport(const char *, struct gs_hostport *,
-		    const char **);
 static int	parse_target(const char *, struct socks_addr *);
 static int	parse_level(const char *, const char *);
 static int	resolve_proxy(struct gs_conf *, const char *, int);
 static void	opt_init(struct gs_opts *);
 static int	opt_common(struct gs_opts *, int, char *);
-static void	opt_check(struct gs_opts *);
+static void	opt_check(struct gs_opts *, int);
 static int	connect_run(struct gs_conf *, const struct socks_addr *);
 static int	connect_main(int, char **);
+static int	server_setup(struct gs_opts *, struct gs_server *, int);
+static int	bridge_main(int, char **);
+static int	forward_main(int, char **);
 static void	stdio_nonblock(void);
 static void	stdio_restore(void);
-static void	stdio_ready(struct gs_session *, const struct socks_addr *);
+static int	stdio_ready(struct gs_session *, const struct socks_addr *);
 static void	stdio_done(struct gs_session *, int);
 
 static int	stdio_flags[2] = { -1, -1 };
@@ -80,14 +87,31 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr,
-"usage: %s connect [-46v] [-l level] [-m min-level] [-s service] [-N] [-n]\n"
+"usage: %s connect [-46nNv] [-l level] [-m min-level] [-s service]\n"
 "\t    [-t timeout] -p proxy-host:port target-host:port\n"
+"       %s bridge [-46nNv] [-b listen-host:port] [-c max-connections]\n"
+"\t    [-l level] [-m min-level] [-s service] [-t timeout]\n"
+"\t    -p proxy-host:port | -f socks.conf\n"
+"       %s forward [-46nNv] [-c max-connections] [-l level]\n"
+"\t    [-m min-level] [-s service] [-t timeout] -L listen-host:port\n"
+"\t    -p proxy-host:port | -f socks.conf target-host:port\n"
 "\n"
-"Connect to target-host:port through the SOCKS 5 proxy at proxy-host:port,\n"
-"authenticating with Kerberos (GSS-API, RFC 1961), and relay standard\n"
-"input and output to it, as ssh's ProxyCommand wants.\n"
+"Reach hosts through the SOCKS 5 proxy at proxy-host:port, authenticating\n"
+"with your Kerberos credentials (GSS-API, RFC 1961).  connect relays\n"
+"standard input and output to the target, as ssh's ProxyCommand wants;\n"
+"bridge is a plain SOCKS 5 server (no authentication) for the programs\n"
+"of this machine, by default on 127.0.0.1:1081, whose CONNECT requests\n"
+"go on through the proxy; forward sends each connection to listen-host:port\n"
+"on to the target, as ssh -L does.\n"
 "\n"
 "  -4, -6        reach the proxy over IPv4 or IPv6 only\n"
+"  -b            where the bridge listens (default %s); an address\n"
+"                that is not loopback lets anyone who reaches it use your\n"
+"                Kerberos identity\n"
+"  -c            connections served at once (default %d)\n"
+"  -f socks.conf Dante's client configuration: its routes choose the proxy\n"
+"                per destination; a destination no route matches is refused\n"
+"  -L            where forward listens: host:port, or a port on 127.0.0.1\n"
 "  -l level      protection to ask for: clear, integrity or confidentiality\n"
 "                (default confidentiality)\n"
 "  -m min-level  lowest protection to accept from the proxy (default: -l)\n"
@@ -102,16 +126,18 @@ usage(void)
 "target-host is a name, an IPv4 address or an [IPv6-address]; names are\n"
 "resolved by the proxy, not here.\n"
 "\n"
-"Exit status: 0 success, 1 usage or local error, 2 authentication refused\n"
-"or failed, 3 protection level refused, 4 the proxy refused the request,\n"
-"5 connection, I/O or protocol error.\n",
-	    __progname, GS_DEFAULT_TIMEOUT);
+"Exit status of connect: 0 success, 1 usage or local error, 2\n"
+"authentication refused or failed, 3 protection level refused, 4 the proxy\n"
+"refused the request, 5 connection, I/O or protocol error.  bridge and\n"
+"forward report each session's errors on standard error and go on.\n",
+	    __progname, __progname, __progname, GS_DEFAULT_BRIDGE,
+	    GS_DEFAULT_MAXCONN, GS_DEFAULT_TIMEOUT);
 	exit(GS_EXIT_LOCAL);
 }
 
 /* "host:port" or "[v6]:port"; a bare IPv6 address is ambiguous. */
-static int
-parse_hostport(const char *arg, struct gs_hostport *hp, const char **err)
+int
+hostport_parse(const char *arg, struct gs_hostport *hp, const char **err)
 {
 	const char	*host, *end, *port;
 	size_t		 len;
@@ -160,7 +186,7 @@ parse_target(const char *arg, struct socks_addr *dst)
 	struct gs_hostport	 hp;
 	const char		*err = NULL;
 
-	if (parse_hostport(arg, &hp, &err) == -1) {
+	if (hostport_parse(arg, &hp, &err) == -1) {
 		log_warnx("target %s: %s", arg, err);
 		return (-1);
 	}
@@ -178,7 +204,8 @@ parse_target(const char *arg, struct socks_addr *dst)
 		/* Sent as a name: the proxy resolves it, we never do. */
 		if (strlcpy(dst->sa_domain, hp.hp_host,
 		    sizeof(dst->sa_domain)) >= sizeof(dst->sa_domain)) {
-			log_warnx("target %s: name longer than 255 bytes", arg);
+			log_warnx("target %s: name longer than 255 bytes",
+			    arg);
 			return (-1);
 		}
 		dst->sa_atyp = SOCKS_ATYP_DOMAIN;
@@ -204,26 +231,37 @@ static int
 resolve_proxy(struct gs_conf *conf, const char *arg, int family)
 {
 	struct gs_hostport	 hp;
-	struct addrinfo		 hints;
 	const char		*err = NULL;
-	int			 error;
 
-	if (parse_hostport(arg, &hp, &err) == -1) {
+	if (hostport_parse(arg, &hp, &err) == -1) {
 		log_warnx("proxy %s: %s", arg, err);
 		return (GS_EXIT_LOCAL);
 	}
-	(void)strlcpy(conf->gc_proxyhost, hp.hp_host,
+	return (conf_resolve(conf, &hp, family));
+}
+
+/* Resolve a proxy into conf, which names it in messages from now on. */
+int
+conf_resolve(struct gs_conf *conf, const struct gs_hostport *hp, int family)
+{
+	struct addrinfo		 hints;
+	int			 error;
+
+	(void)strlcpy(conf->gc_proxyhost, hp->hp_host,
 	    sizeof(conf->gc_proxyhost));
-	(void)strlcpy(conf->gc_proxystr, arg, sizeof(conf->gc_proxystr));
+	(void)snprintf(conf->gc_proxystr, sizeof(conf->gc_proxystr),
+	    hp->hp_bracketed ? "[%s]:%s" : "%s:%s", hp->hp_host,
+	    hp->hp_port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = hp.hp_bracketed ? AI_NUMERICHOST : 0;
+	hints.ai_flags = hp->hp_bracketed ? AI_NUMERICHOST : 0;
 	hints.ai_flags |= AI_NUMERICSERV;
-	error = getaddrinfo(hp.hp_host, hp.hp_port, &hints,
+	error = getaddrinfo(hp->hp_host, hp->hp_port, &hints,
 	    &conf->gc_proxyai);
 	if (error != 0) {
-		log_warnx("proxy %s: %s", arg, gai_strerror(error));
+		log_warnx("proxy %s: %s", conf->gc_proxystr,
+		    gai_strerror(error));
 		return (GS_EXIT_IO);
 	}
 	return (0);
@@ -260,12 +298,13 @@ stdio_restore(void)
 			(void)fcntl(fd, F_SETFL, stdio_flags[fd]);
 }
 
-static void
+static int
 stdio_ready(struct gs_session *s, const struct socks_addr *bnd)
 {
 	(void)s;
 	(void)bnd;
 	log_debug("relaying standard input and output");
+	return (0);
 }
 
 static void
@@ -284,6 +323,7 @@ opt_init(struct gs_opts *o)
 	o->o_conf.gc_level = GS_LEVEL_CONF;
 	o->o_conf.gc_timeout = GS_DEFAULT_TIMEOUT;
 	o->o_family = AF_UNSPEC;
+	o->o_maxconn = GS_DEFAULT_MAXCONN;
 }
 
 /* The options every mode takes; -1 for one it does not know. */
@@ -332,20 +372,43 @@ opt_common(struct gs_opts *o, int ch, char *arg)
 	case 'v':
 		log_setverbose(2);
 		break;
+	case 'b':
+	case 'L':
+		o->o_listen = arg;
+		break;
+	case 'c':
+		o->o_maxconn = strtonum(arg, 1, 100000, &errstr);
+		if (errstr != NULL) {
+			log_warnx("-c %s: %s", arg, errstr);
+			usage();
+		}
+		break;
+	case 'f':
+		o->o_routefile = arg;
+		break;
 	default:
 		return (-1);
 	}
 	return (0);
 }
 
-/* Options that contradict each other are a usage error. */
+/*
+ * Options that contradict each other are a usage error.  With routes,
+ * socks.conf names the proxies and -p goes.
+ */
 static void
-opt_check(struct gs_opts *o)
+opt_check(struct gs_opts *o, int routes)
 {
 	struct gs_conf	*conf = &o->o_conf;
 
-	if (o->o_proxy == NULL)
+	if (o->o_routefile != NULL && !routes)
 		usage();
+	if ((o->o_proxy == NULL) == (o->o_routefile == NULL)) {
+		if (routes && o->o_proxy != NULL)
+			log_warnx("-p and -f exclude each other: the routes "
+			    "of %s name the proxies", o->o_routefile);
+		usage();
+	}
 	if (conf->gc_nomethod && o->o_gssopt) {
 		log_warnx("-n (no authentication) takes none of -l, -m, -N "
 		    "and -s");
@@ -407,7 +470,7 @@ connect_main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1)
 		usage();
-	opt_check(&o);
+	opt_check(&o, 0);
 	if (parse_target(argv[0], &dst) == -1)
 		return (GS_EXIT_LOCAL);
 	if ((r = resolve_proxy(&o.o_conf, o.o_proxy, o.o_family)) != 0)
@@ -415,6 +478,83 @@ connect_main(int argc, char *argv[])
 	r = connect_run(&o.o_conf, &dst);
 	freeaddrinfo(o.o_conf.gc_proxyai);
 	return (r);
+}
+
+/*
+ * What bridge and forward share: the proxy or the routes, the event base
+ * and the listening sockets, all before the first session.
+ */
+static int
+server_setup(struct gs_opts *o, struct gs_server *sv, int mode)
+{
+	int	r;
+
+	memset(sv, 0, sizeof(*sv));
+	sv->sv_mode = mode;
+	sv->sv_conf = &o->o_conf;
+	sv->sv_maxconn = o->o_maxconn;
+	if (o->o_routefile != NULL) {
+		sv->sv_routefile = o->o_routefile;
+		sv->sv_routes = parse_config(o->o_routefile, &o->o_conf,
+		    o->o_family);
+		if (sv->sv_routes == NULL)
+			return (GS_EXIT_LOCAL);
+	} else if ((r = resolve_proxy(&o->o_conf, o->o_proxy,
+	    o->o_family)) != 0)
+		return (r);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+	if (bridge_listen(sv, o->o_listen, AF_UNSPEC) == -1)
+		return (GS_EXIT_LOCAL);
+	return (0);
+}
+
+static int
+bridge_main(int argc, char *argv[])
+{
+	struct gs_opts		o;
+	struct gs_server	sv;
+	int			ch, r;
+
+	opt_init(&o);
+	o.o_listen = GS_DEFAULT_BRIDGE;
+	while ((ch = getopt(argc, argv, "46b:c:f:l:m:Nnp:s:t:v")) != -1)
+		if (opt_common(&o, ch, optarg) == -1)
+			usage();
+	argc -= optind;
+	if (argc != 0)
+		usage();
+	opt_check(&o, 1);
+	if ((r = server_setup(&o, &sv, GS_MODE_BRIDGE)) != 0)
+		return (r);
+	return (bridge_run(&sv));
+}
+
+static int
+forward_main(int argc, char *argv[])
+{
+	struct gs_opts		o;
+	struct gs_server	sv;
+	struct socks_addr	dst;
+	int			ch, r;
+
+	opt_init(&o);
+	while ((ch = getopt(argc, argv, "46c:f:L:l:m:Nnp:s:t:v")) != -1)
+		if (opt_common(&o, ch, optarg) == -1)
+			usage();
+	argc -= optind;
+	argv += optind;
+	if (argc != 1 || o.o_listen == NULL)
+		usage();
+	opt_check(&o, 1);
+	if (parse_target(argv[0], &dst) == -1)
+		return (GS_EXIT_LOCAL);
+	if ((r = server_setup(&o, &sv, GS_MODE_FORWARD)) != 0)
+		return (r);
+	sv.sv_target = dst;
+	return (bridge_run(&sv));
 }
 
 int
@@ -426,5 +566,9 @@ main(int argc, char *argv[])
 		usage();
 	if (strcmp(argv[1], "connect") == 0)
 		return (connect_main(argc - 1, argv + 1));
+	if (strcmp(argv[1], "bridge") == 0)
+		return (bridge_main(argc - 1, argv + 1));
+	if (strcmp(argv[1], "forward") == 0)
+		return (forward_main(argc - 1, argv + 1));
 	usage();
 }

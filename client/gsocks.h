@@ -42,6 +42,8 @@
 
 #define GS_DEFAULT_SERVICE	"rcmd"
 #define GS_DEFAULT_TIMEOUT	60	/* seconds to connect and negotiate */
+#define GS_LABELLEN		300	/* a session's name in messages */
+#define GS_EARLYMAX		1024	/* local bytes read before the relay */
 
 /* Settings shared by every session of one run. */
 struct gs_conf {
@@ -54,6 +56,68 @@ struct gs_conf {
 	int		 gc_nec;		/* level octet unwrapped */
 	int		 gc_nomethod;		/* method none, no GSS-API */
 	int		 gc_timeout;		/* 0: none */
+};
+
+/* "host:port" or "[v6]:port" as given on the command line. */
+struct gs_hostport {
+	char		hp_host[NI_MAXHOST];
+	char		hp_port[8];
+	in_port_t	hp_portnum;
+	int		hp_bracketed;
+};
+
+/*
+ * An address of a socks.conf route: what from: and to: match.  A name
+ * matches only a destination given as a name (never resolved here);
+ * 0.0.0.0/0 and ::/0 match every destination, names included, as in
+ * Dante.
+ */
+enum gs_rakind {
+	GS_RA_ANY,
+	GS_RA_INET,
+	GS_RA_INET6,
+	GS_RA_NAME,		/* this name */
+	GS_RA_DOMAIN		/* .name: the name and every name below it */
+};
+
+enum gs_portop {
+	GS_PORT_ANY,
+	GS_PORT_EQ,
+	GS_PORT_NE,
+	GS_PORT_GE,
+	GS_PORT_LE,
+	GS_PORT_GT,
+	GS_PORT_LT,
+	GS_PORT_RANGE		/* ra_port to ra_port2, both included */
+};
+
+struct gs_raddr {
+	enum gs_rakind	 ra_kind;
+	union {
+		struct in_addr	 v4;
+		struct in6_addr	 v6;
+	}		 ra_addr, ra_mask;
+	char		 ra_name[256];
+	enum gs_portop	 ra_portop;
+	in_port_t	 ra_port;
+	in_port_t	 ra_port2;
+};
+
+/* Commands a route is for (command: and protocol:). */
+#define GS_RCMD_CONNECT		0x01
+#define GS_RCMD_BIND		0x02
+#define GS_RCMD_UDP		0x04
+#define GS_RCMD_ALL		(GS_RCMD_CONNECT | GS_RCMD_BIND | GS_RCMD_UDP)
+
+/* One route { } of socks.conf: the first one that matches is taken. */
+struct gs_route {
+	struct gs_route	*r_next;
+	char		 r_where[300];		/* "file:line" */
+	struct gs_raddr	 r_from;
+	struct gs_raddr	 r_to;
+	unsigned int	 r_cmds;		/* GS_RCMD_* */
+	char		 r_service[256];
+	struct gs_conf	 r_conf;		/* the proxy and how */
 };
 
 /* A byte buffer: data lives in [b_off, b_off + b_len) of b_data. */
@@ -78,8 +142,11 @@ struct gs_session;
 
 /*
  * The local side of a session.  lo_ready runs when the proxy accepted the
- * request (bnd is its BND address), lo_done once when the session ends
- * with a GS_EXIT_* status; after lo_done the session is gone.  With
+ * request (bnd is its BND address); it may queue bytes for the local side
+ * with engine_local_send(), and returns -1 to end the session instead.
+ * lo_done runs once when the session ends with a GS_EXIT_* status; after
+ * lo_done the session is gone.  The engine never closes the local
+ * descriptors: lo_done does, if it wants.  With
  * lo_upeof_ends set, the proxy's EOF ends the session once its data is
  * written; otherwise the local side is half-closed and the session goes
  * on until the local side's EOF too.
@@ -88,7 +155,7 @@ struct gs_local {
 	const char	*lo_inname;		/* for messages */
 	const char	*lo_outname;
 	int		 lo_upeof_ends;
-	void		(*lo_ready)(struct gs_session *,
+	int		(*lo_ready)(struct gs_session *,
 			    const struct socks_addr *);
 	void		(*lo_done)(struct gs_session *, int);
 };
@@ -98,7 +165,10 @@ struct gs_session {
 	const struct gs_local	*s_local;
 	void			*s_localarg;
 	enum gs_state		 s_state;
+	uint8_t			 s_cmd;		/* SOCKS_CMD_*, CONNECT */
+	uint8_t			 s_rep;		/* the proxy's reply code */
 	struct socks_addr	 s_dst;
+	char			 s_label[GS_LABELLEN];	/* "" or a prefix */
 
 	/* The proxy connection. */
 	int			 s_fd;
@@ -117,9 +187,11 @@ struct gs_session {
 	int			 s_lout;
 	struct event		 s_ev_lrd;
 	struct event		 s_ev_lwr;
-	struct gs_buf		 s_lbuf;	/* unwrapped, to the local side */
+	struct gs_buf		 s_lbuf;	/* unwrapped, to local side */
 	int			 s_leof;	/* EOF from the local side */
 	int			 s_lshut;	/* local output closed */
+	uint8_t			 s_early[GS_EARLYMAX];	/* for the proxy */
+	size_t			 s_earlylen;	/* once the relay starts */
 
 	/* GSS-API. */
 	gss_ctx_id_t		 s_ctx;
@@ -127,7 +199,7 @@ struct gs_session {
 	OM_uint32		 s_flags;	/* ret_flags of the context */
 	int			 s_reqlevel;	/* asked for */
 	int			 s_level;	/* granted */
-	int			 s_wrapped;	/* data goes in mtyp 3 tokens */
+	int			 s_wrapped;	/* data in mtyp 3 tokens */
 	size_t			 s_maxplain;	/* largest chunk to wrap */
 
 	unsigned long long	 s_bytes_up;
@@ -136,12 +208,18 @@ struct gs_session {
 
 /*
  * engine.c.  Every function of engine.c, negotiate.c and gss.c that takes
- * a session and returns -1 has ended the session (and freed it).
+ * a session and returns -1 has ended the session (and freed it), except
+ * engine_session_early() and engine_local_send(), which only fill
+ * buffers and leave the session to their caller.
  */
 struct gs_session *engine_session_new(const struct gs_conf *,
 		    const struct gs_local *, void *, int, int,
 		    const struct socks_addr *);
 void		 engine_session_start(struct gs_session *);
+int		 engine_session_early(struct gs_session *, const void *,
+		    size_t);
+int		 engine_local_send(struct gs_session *, const void *,
+		    size_t);
 void		 engine_end(struct gs_session *, int);
 void		 engine_fail(struct gs_session *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
@@ -154,6 +232,45 @@ void		 engine_abort(struct gs_session *);
 int		 engine_relay_start(struct gs_session *,
 		    const struct socks_addr *);
 void		 gsbuf_consume(struct gs_buf *, size_t);
+
+/* gsocks.c */
+int		 hostport_parse(const char *, struct gs_hostport *,
+		    const char **);
+int		 conf_resolve(struct gs_conf *, const struct gs_hostport *,
+		    int);
+
+/*
+ * bridge.c: the listening modes.  The server's settings; routes, when
+ * there are any, choose the proxy per destination, else conf is it.
+ */
+#define GS_MODE_BRIDGE		1
+#define GS_MODE_FORWARD		2
+#define GS_DEFAULT_BRIDGE	"127.0.0.1:1081"
+#define GS_DEFAULT_MAXCONN	256
+
+struct gs_server {
+	int			 sv_mode;
+	const struct gs_conf	*sv_conf;
+	const struct gs_route	*sv_routes;
+	const char		*sv_routefile;
+	struct socks_addr	 sv_target;	/* forward */
+	int			 sv_maxconn;
+};
+
+int		 bridge_listen(struct gs_server *, const char *, int);
+int		 bridge_run(struct gs_server *);
+
+/* route.c */
+const struct gs_route *route_match(const struct gs_route *,
+		    const struct sockaddr *, uint8_t,
+		    const struct socks_addr *);
+int		 route_addr(struct gs_raddr *, const char *, const char **);
+int		 route_port(struct gs_raddr *, const char *, const char *,
+		    const char *, const char **);
+const char	*route_cmdname(uint8_t);
+
+/* parse.y */
+struct gs_route	*parse_config(const char *, const struct gs_conf *, int);
 
 /* negotiate.c */
 int		 nego_start(struct gs_session *);

@@ -417,7 +417,8 @@ sec_level_check(struct gs_session *s, unsigned int level)
 		return (-1);
 	}
 	if ((level == GS_LEVEL_CONF && !(s->s_flags & GSS_C_CONF_FLAG)) ||
-	    (level >= GS_LEVEL_INTEGRITY && !(s->s_flags & GSS_C_INTEG_FLAG))) {
+	    (level >= GS_LEVEL_INTEGRITY &&
+	    !(s->s_flags & GSS_C_INTEG_FLAG))) {
 		engine_abort(s);
 		engine_fail(s, GS_EXIT_LEVEL, "the server chose protection "
 		    "level %s, which the GSS-API context cannot give",
@@ -448,9 +449,9 @@ sec_level_recv(struct gs_session *s, const uint8_t *tok, size_t len)
 		in.length = len;
 		maj = gss_unwrap(&min, s->s_ctx, &in, &out, NULL, NULL);
 		if (GSS_ERROR(maj) || (maj & SEC_BADSUPP)) {
-			sec_fail(s, GS_EXIT_IO, "the server's protection level "
-			    "message does not verify (a NEC-style server? "
-			    "see -N)", maj, min);
+			sec_fail(s, GS_EXIT_IO, "the server's protection "
+			    "level message does not verify (a NEC-style "
+			    "server? see -N)", maj, min);
 			return (-1);
 		}
 		olen = out.length;

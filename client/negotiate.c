@@ -232,8 +232,7 @@ nego_request(struct gs_session *s)
 	size_t	n;
 	int	r;
 
-	n = socks_request_encode(buf, sizeof(buf), SOCKS_CMD_CONNECT,
-	    &s->s_dst);
+	n = socks_request_encode(buf, sizeof(buf), s->s_cmd, &s->s_dst);
 	if (n == 0) {
 		engine_fail(s, GS_EXIT_LOCAL, "cannot encode the request");
 		return (-1);
@@ -317,6 +316,7 @@ nego_replied(struct gs_session *s, uint8_t rep, const struct socks_addr *bnd)
 	char	dst[SOCKS_ADDRSTRLEN], b[SOCKS_ADDRSTRLEN];
 
 	socks_addr_str(&s->s_dst, dst, sizeof(dst));
+	s->s_rep = rep;
 	if (rep != SOCKS_REP_SUCCEEDED) {
 		engine_fail(s, GS_EXIT_REQUEST, "the proxy did not connect to "
 		    "%s: %s", dst, socks_rep_str(rep));
