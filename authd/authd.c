@@ -25,6 +25,7 @@
 #include "gssframe.h"
 #include "log.h"
 #include "rule.h"
+#include "sandbox.h"
 #include "util.h"
 
 struct authd_session {
@@ -51,6 +52,7 @@ static struct proc_chan		 authd_relays[SOCKD_MAXRELAYS];
 static int			 authd_relay_up[SOCKD_MAXRELAYS];
 static int			 authd_logfile;
 static int			 authd_started;
+static int			 authd_sbdebug;
 static int			 authd_nsessions;
 static struct authd_tree	 authd_sessions = RB_INITIALIZER(&authd_sessions);
 
@@ -101,7 +103,7 @@ main(int argc, char *argv[])
 	const char	*errstr;
 	int		 ch, debug = 0;
 
-	while ((ch = getopt(argc, argv, "d:L")) != -1) {
+	while ((ch = getopt(argc, argv, "d:LS")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = strtonum(optarg, 0, 10, &errstr);
@@ -110,6 +112,9 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			authd_logfile = 1;
+			break;
+		case 'S':
+			authd_sbdebug = 1;
 			break;
 		default:
 			usage();
@@ -255,6 +260,7 @@ authd_start(void)
 		fatal("replay cache");
 	proc_privdrop(authd_conf.sc_user_auth[0] != '\0' ?
 	    authd_conf.sc_user_auth : authd_conf.sc_user_unpriv, SOCKD_CHROOT);
+	proc_sandbox(SANDBOX_AUTH, authd_sbdebug);
 	authd_started = 1;
 	/* The front end accepts clients only once everyone said this. */
 	if (proc_compose(&authd_parent, IMSG_CTL_START, -1, NULL, 0) == -1)

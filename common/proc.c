@@ -23,6 +23,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
+#include "sandbox.h"
 
 static void	 proc_chan_handler(int, short, void *);
 
@@ -243,6 +244,22 @@ proc_setup_child(const char *name, int debug)
 	if (fcntl(PROC_PARENT_FD, F_GETFD) == -1)
 		fatalx("%s: no channel to the parent on fd %d", __func__,
 		    PROC_PARENT_FD);
+}
+
+/*
+ * The last step of every child's start: from here on it can only do what
+ * its role's profile allows.  Failing to get there is fatal, never
+ * "continue without".
+ */
+void
+proc_sandbox(enum sandbox_role role, int debug)
+{
+	if (sandbox_enter(role, debug) == -1)
+		fatal("cannot enter the sandbox");
+	if (debug)
+		log_warnx("SANDBOX DEBUG MODE: violations are logged, not "
+		    "stopped; never run this in production");
+	log_debug("sandbox: %s", sandbox_name());
 }
 
 /* Once the configuration is in, log where logoutput says. */

@@ -16,3 +16,4 @@ ATF_LIBS !=	$(PKG_CONFIG) --libs atf-c
 OS_CFLAGS =	-D_GNU_SOURCE -DLIBBSD_OPENBSD_VIS $(BSD_CFLAGS) $(EVENT_CFLAGS)
 OS_LIBS =	$(BSD_LIBS) $(EVENT_LIBS)
 IMSG_OBJS =	common/imsg.o common/imsg-buffer.o
+SANDBOX_OBJS =	common/sandbox_seccomp.o common/sandbox_landlock.o

@@ -14,3 +14,4 @@ ATF_LIBS !=	$(PKG_CONFIG) --libs atf-c
 OS_CFLAGS =	-I/usr/local/include
 OS_LIBS =	-lutil -levent
 IMSG_OBJS =
+SANDBOX_OBJS =	common/sandbox_pledge.o

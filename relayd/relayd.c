@@ -19,6 +19,7 @@
 #include "log.h"
 #include "relayd.h"
 #include "rule.h"
+#include "sandbox.h"
 
 struct sockd_conf	 relay_conf;
 struct rule		*relay_rules;
@@ -30,6 +31,7 @@ static struct proc_chan	 relay_parent;
 static struct proc_chan	 relay_front;
 static struct proc_chan	 relay_auth;
 static int		 relay_logfile;
+static int		 relay_sbdebug;
 
 static void	 relay_dispatch_parent(struct proc_chan *, struct imsg *);
 static void	 relay_dispatch_front(struct proc_chan *, struct imsg *);
@@ -59,7 +61,7 @@ main(int argc, char *argv[])
 	char		 name[32];
 	int		 ch, debug = 0;
 
-	while ((ch = getopt(argc, argv, "d:I:L")) != -1) {
+	while ((ch = getopt(argc, argv, "d:I:LS")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = strtonum(optarg, 0, 10, &errstr);
@@ -74,6 +76,9 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			relay_logfile = 1;
+			break;
+		case 'S':
+			relay_sbdebug = 1;
 			break;
 		default:
 			usage();
@@ -152,6 +157,7 @@ relay_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 		proc_log_config(&relay_conf, relay_logfile);
 		relay_external_init();
 		proc_privdrop(relay_conf.sc_user_unpriv, SOCKD_CHROOT);
+		proc_sandbox(SANDBOX_RELAY, relay_sbdebug);
 		if (proc_compose(&relay_parent, IMSG_CTL_START, -1, NULL,
 		    0) == -1)
 			fatalx("%s: cannot report to the parent", __func__);

@@ -89,6 +89,8 @@ child_exec(struct sockd_child *ch, int fd)
 	argv[argc++] = dbg;
 	if (parent_logfd != -1)
 		argv[argc++] = "-L";	/* fd 4 is the logoutput file */
+	if (parent_sbdebug)
+		argv[argc++] = "-S";	/* sandbox debug: development only */
 	argv[argc] = NULL;
 	execv(ch->ch_proc == PROC_FRONT ? parent_self :
 	    ch->ch_proc == PROC_AUTH ? parent_authpath : parent_relaypath,

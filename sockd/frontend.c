@@ -27,6 +27,7 @@
 #include "log.h"
 #include "proc.h"
 #include "rule.h"
+#include "sandbox.h"
 #include "sockd.h"
 #include "socks.h"
 #include "util.h"
@@ -91,6 +92,7 @@ static int			 front_relay_up[SOCKD_MAXRELAYS];
 static int			 front_nrelays;
 static int			 front_nextrelay;
 static int			 front_logfile;
+static int			 front_sbdebug;
 static int			 front_nsessions;
 static int			 front_paused;
 static struct front_tree	 front_sessions = RB_INITIALIZER(&front_sessions);
@@ -116,10 +118,11 @@ front_cmp(struct front_session *a, struct front_session *b)
 RB_GENERATE(front_tree, front_session, fs_node, front_cmp)
 
 void
-frontend_main(int debug, int logfile)
+frontend_main(int debug, int logfile, int sbdebug)
 {
 	proc_setup_child("front", debug);
 	front_logfile = logfile;
+	front_sbdebug = sbdebug;
 	event_init();
 	proc_chan_init(&front_parent, PROC_PARENT_FD, "parent", 1,
 	    front_dispatch_parent, NULL, NULL);
@@ -137,6 +140,7 @@ front_start(void)
 	 * file system and no identity.
 	 */
 	proc_privdrop(front_conf.sc_user_unpriv, SOCKD_CHROOT);
+	proc_sandbox(SANDBOX_FRONT, front_sbdebug);
 	if (proc_compose(&front_parent, IMSG_CTL_START, -1, NULL, 0) == -1)
 		fatalx("%s: cannot report to the parent", __func__);
 	log_debug("%s: %d listeners, %d relays", __func__, front_nlisteners,

@@ -47,6 +47,7 @@ char				 parent_authpath[PATH_MAX];
 char				 parent_relaypath[PATH_MAX];
 int				 parent_logfd = -1;
 int				 parent_stopping;
+int				 parent_sbdebug;
 
 static int			 parent_nrelays;
 static struct sockd_keytab	 parent_keytabs[SOCKD_MAXKEYTABS];
@@ -89,7 +90,7 @@ main(int argc, char *argv[])
 	int		 ch, verify = 0, detach = 0, nrelays = 0, logfile = 0, i;
 	FILE		*fp;
 
-	while ((ch = getopt(argc, argv, "Dd:f:LN:P:p:Vv")) != -1) {
+	while ((ch = getopt(argc, argv, "Dd:f:LN:P:p:SVv")) != -1) {
 		switch (ch) {
 		case 'D':
 			detach = 1;
@@ -114,6 +115,10 @@ main(int argc, char *argv[])
 		case 'P':
 			role = optarg;
 			break;
+		case 'S':
+			/* Development only: sandbox violations are logged. */
+			parent_sbdebug = 1;
+			break;
 		case 'p':
 			pidfile = optarg;
 			break;
@@ -134,7 +139,7 @@ main(int argc, char *argv[])
 	if (role != NULL) {
 		if (strcmp(role, "front") != 0)
 			errx(1, "unknown process role %s", role);
-		frontend_main(parent_debug, logfile);
+		frontend_main(parent_debug, logfile, parent_sbdebug);
 	}
 
 	/* Until the configuration says otherwise, errors go to stderr. */

@@ -56,6 +56,7 @@ extern char			 parent_authpath[PATH_MAX];
 extern char			 parent_relaypath[PATH_MAX];
 extern int			 parent_logfd;
 extern int			 parent_stopping;
+extern int			 parent_sbdebug;
 void	 parent_send_keytabs(struct proc_chan *);
 int	 parent_keytabs_reread(void);
 __attribute__((__noreturn__)) void parent_shutdown(int);
@@ -67,6 +68,6 @@ void	 children_send_keytabs(void);
 void	 children_signal(int);
 
 /* frontend.c */
-__attribute__((__noreturn__)) void frontend_main(int, int);
+__attribute__((__noreturn__)) void frontend_main(int, int, int);
 
 #endif /* SOCKD_H */
