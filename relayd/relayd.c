@@ -210,7 +210,8 @@ relay_session_get(uint64_t sid)
 void
 relay_session_free(struct relay_session *rs)
 {
-	OM_uint32	 minor;
+	struct relay_end	 re;
+	OM_uint32		 minor;
 
 	event_del(&rs->rs_timer);
 	if (rs->rs_cfd != -1) {
@@ -228,6 +229,13 @@ relay_session_free(struct relay_session *rs)
 	free(rs->rs_up.rd_buf);
 	free(rs->rs_down.rd_buf);
 	relay_gss_free(rs);
+	/* The front end counts our sessions against our descriptors. */
+	if (rs->rs_have_client) {
+		memset(&re, 0, sizeof(re));
+		re.re_sid = rs->rs_sid;
+		(void)proc_compose(&relay_front, IMSG_RELAY_END, -1, &re,
+		    sizeof(re));
+	}
 	RB_REMOVE(relay_tree, &relay_sessions, rs);
 	freezero(rs, sizeof(*rs));
 }

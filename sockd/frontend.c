@@ -55,6 +55,7 @@ struct front_session {
 	int			 fs_began;	/* authd knows the session */
 	int			 fs_complete;	/* context established */
 	int			 fs_relay;
+	int			 fs_handed;	/* the fd went to the relay */
 	int			 fs_rule;	/* client rule index */
 	struct sockaddr_storage	 fs_client;
 	struct sockaddr_storage	 fs_local;
@@ -88,13 +89,13 @@ static int			 front_nlisteners;
 static struct proc_chan		 front_parent;
 static struct proc_chan		 front_auth;
 static struct proc_chan		 front_relays[SOCKD_MAXRELAYS];
-static int			 front_relay_up[SOCKD_MAXRELAYS];
 static int			 front_nrelays;
-static int			 front_nextrelay;
+static struct event		 front_backoff;
 static int			 front_logfile;
 static int			 front_sbdebug;
 static int			 front_nsessions;
 static int			 front_paused;
+static int			 front_accepting;
 static struct front_tree	 front_sessions = RB_INITIALIZER(&front_sessions);
 
 static void	 front_dispatch_parent(struct proc_chan *, struct imsg *);
@@ -108,6 +109,8 @@ static void	 front_timeout(int, short, void *);
 static void	 front_close(struct front_session *);
 static void	 front_refuse(struct front_session *, int, const char *);
 static void	 front_continue(struct front_session *);
+static void	 front_accept_check(void);
+static void	 front_backoff_end(int, short, void *);
 
 int
 front_cmp(struct front_session *a, struct front_session *b)
@@ -121,11 +124,14 @@ void
 frontend_main(int debug, int logfile, int sbdebug)
 {
 	proc_setup_child("front", debug);
+	limit_init();
 	front_logfile = logfile;
 	front_sbdebug = sbdebug;
 	event_init();
+	evtimer_set(&front_backoff, front_backoff_end, NULL);
 	proc_chan_init(&front_parent, PROC_PARENT_FD, "parent", 1,
 	    front_dispatch_parent, NULL, NULL);
+	limit_fd(1);
 	event_dispatch();
 	fatalx("event loop ended");
 }
@@ -158,6 +164,8 @@ front_accept_start(void)
 		    EV_READ | EV_PERSIST, front_accept, &front_listeners[i]);
 		event_add(&front_listeners[i].fl_ev, NULL);
 	}
+	front_accepting = 1;
+	front_accept_check();
 }
 
 static void
@@ -170,20 +178,24 @@ front_cfg_peer(struct imsg *imsg)
 		fatalx("%s: bad IMSG_CTL_PEER", __func__);
 	if ((fd = imsg_get_fd(imsg)) == -1)
 		fatalx("%s: IMSG_CTL_PEER without a descriptor", __func__);
+	limit_fd(1);
 	if (cp.cp_proc == PROC_AUTH) {
+		if (!front_auth.pc_dead && front_auth.pc_fd > 0)
+			limit_fd(-1);	/* a new authd replaces the old */
 		proc_chan_init(&front_auth, fd, "authd", 0,
 		    front_dispatch_auth, front_auth_lost, NULL);
 		return;
 	}
 	if (cp.cp_proc != PROC_RELAY || cp.cp_instance < 0 ||
 	    cp.cp_instance >= SOCKD_MAXRELAYS ||
-	    front_relay_up[cp.cp_instance])
+	    limit_relay_isup(cp.cp_instance))
 		fatalx("%s: bad peer %d/%d", __func__, cp.cp_proc,
 		    cp.cp_instance);
 	proc_chan_init(&front_relays[cp.cp_instance], fd, "relay", 1,
 	    front_dispatch_relay, front_relay_lost,
 	    (void *)(intptr_t)cp.cp_instance);
-	front_relay_up[cp.cp_instance] = 1;
+	limit_relay_up(cp.cp_instance, 1);
+	front_accept_check();
 	if (cp.cp_instance + 1 > front_nrelays)
 		front_nrelays = cp.cp_instance + 1;
 }
@@ -199,6 +211,7 @@ front_cfg_listen(struct imsg *imsg)
 	    front_nlisteners >= SOCKD_MAXLISTEN)
 		fatalx("%s: bad IMSG_CFG_LISTEN", __func__);
 	front_listeners[front_nlisteners++].fl_fd = fd;
+	limit_fd(1);
 }
 
 static void
@@ -279,7 +292,7 @@ front_accept_pause(int pause)
 {
 	int	 i;
 
-	if (pause == front_paused)
+	if (!front_accepting || pause == front_paused)
 		return;
 	front_paused = pause;
 	for (i = 0; i < front_nlisteners; i++) {
@@ -290,19 +303,36 @@ front_accept_pause(int pause)
 	}
 }
 
-static int
-front_pick_relay(void)
+/*
+ * Accept only while a client could be carried all the way: descriptors
+ * here, room in a relay, and a bound on negotiations in flight.
+ */
+static void
+front_accept_check(void)
 {
-	int	 i, r;
+	if (evtimer_pending(&front_backoff, NULL))
+		return;
+	front_accept_pause(!limit_fd_room() || !limit_relay_room() ||
+	    front_nsessions >= FRONT_MAXSESSIONS);
+}
 
-	for (i = 0; i < front_nrelays; i++) {
-		r = (front_nextrelay + i) % front_nrelays;
-		if (front_relay_up[r]) {
-			front_nextrelay = (r + 1) % front_nrelays;
-			return (r);
-		}
-	}
-	return (-1);
+static void
+front_backoff_end(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	front_accept_check();
+}
+
+/* Out of descriptors after all (other processes share the limit). */
+static void
+front_accept_backoff(void)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	front_accept_pause(1);
+	evtimer_add(&front_backoff, &tv);
 }
 
 static void
@@ -342,8 +372,8 @@ front_session_new(int fd, const struct sockaddr_storage *ss,
 	fs->fs_relay = -1;
 	addr_str((struct sockaddr *)ss, fs->fs_addr, sizeof(fs->fs_addr));
 	RB_INSERT(front_tree, &front_sessions, fs);
-	if (++front_nsessions >= FRONT_MAXSESSIONS)
-		front_accept_pause(1);
+	front_nsessions++;
+	limit_fd(1);
 	evtimer_set(&fs->fs_timer, front_timeout, fs);
 	timerclear(&tv);
 	tv.tv_sec = front_conf.sc_timeout_negotiate;
@@ -366,17 +396,30 @@ front_accept(int lfd, short event, void *arg)
 	(void)arg;
 	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warnx("%s: out of descriptors; not accepting for "
+			    "a second", __func__);
+			front_accept_backoff();
+		} else if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("%s: accept", __func__);
+		return;
+	}
+	if (limit_source_add((struct sockaddr *)&ss) == -1) {
+		/* One address cannot take every negotiation slot. */
+		log_debug("%s: too many negotiations from one client",
+		    __func__);
+		close(fd);
 		return;
 	}
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1 ||
 	    (fs = front_session_new(fd, &ss, &local)) == NULL) {
 		log_warn("%s: new session", __func__);
+		limit_source_del((struct sockaddr *)&ss);
 		close(fd);
 		return;
 	}
+	front_accept_check();
 	r = rule_match_client(front_rules, front_nrules,
 	    (struct sockaddr *)&ss, (struct sockaddr *)&local);
 	front_log_rule(fs, r);
@@ -402,12 +445,17 @@ front_close(struct front_session *fs)
 	evtimer_del(&fs->fs_timer);
 	if (fs->fs_fd != -1)
 		close(fs->fs_fd);
+	/* Handed over, the relay's share is released when it says so. */
+	if (!fs->fs_handed)
+		limit_relay_release(fs->fs_relay);
+	limit_source_del((struct sockaddr *)&fs->fs_client);
+	limit_fd(-1);
 	RB_REMOVE(front_tree, &front_sessions, fs);
 	free(fs->fs_in);
 	free(fs->fs_out);
 	free(fs);
-	if (--front_nsessions < FRONT_MAXSESSIONS)
-		front_accept_pause(0);
+	front_nsessions--;
+	front_accept_check();
 }
 
 static void
@@ -532,7 +580,7 @@ front_handoff(struct front_session *fs)
 	rl.rl_accepted = fs->fs_accepted;
 	iov[0].iov_base = &rl;
 	iov[0].iov_len = sizeof(rl);
-	if (fs->fs_relay == -1 || !front_relay_up[fs->fs_relay]) {
+	if (fs->fs_relay == -1 || !limit_relay_isup(fs->fs_relay)) {
 		front_refuse(fs, fs->fs_method == METHOD_GSSAPI,
 		    "no relay available");
 		front_continue(fs);
@@ -541,6 +589,7 @@ front_handoff(struct front_session *fs)
 	/* The descriptor is the relay's now; imsg closes ours once sent. */
 	fs->fs_fd = -1;
 	fs->fs_complete = 1;
+	fs->fs_handed = 1;
 	if (proc_composev(&front_relays[fs->fs_relay], IMSG_RELAY_CLIENT, fd,
 	    iov, 1) == -1)
 		log_warnx("%s: session %016llx lost: relay %d unreachable",
@@ -572,7 +621,7 @@ front_greeting(struct front_session *fs)
 	switch (fs->fs_method) {
 	case METHOD_NONE:
 		fs->fs_state = FS_HANDOFF;
-		fs->fs_relay = front_pick_relay();
+		fs->fs_relay = limit_relay_pick();
 		break;
 	case METHOD_GSSAPI:
 		fs->fs_state = FS_GSS_AUTH;
@@ -596,7 +645,7 @@ front_to_authd(struct front_session *fs, uint32_t type, const uint8_t *tok,
 		memset(&ab, 0, sizeof(ab));
 		ab.ab_sid = fs->fs_sid;
 		ab.ab_rule = fs->fs_rule;
-		ab.ab_relay = fs->fs_relay = front_pick_relay();
+		ab.ab_relay = fs->fs_relay = limit_relay_pick();
 		ab.ab_client = fs->fs_client;
 		if (ab.ab_relay == -1 || proc_compose(&front_auth,
 		    IMSG_AUTH_BEGIN, -1, &ab, sizeof(ab)) == -1) {
@@ -827,10 +876,14 @@ front_dispatch_auth(struct proc_chan *pc, struct imsg *imsg)
 static void
 front_dispatch_relay(struct proc_chan *pc, struct imsg *imsg)
 {
-	(void)pc;
+	struct relay_end	 re;
+
 	switch (imsg_get_type(imsg)) {
 	case IMSG_RELAY_END:
-		/* Session accounting happens in the relays for now. */
+		if (imsg_get_data(imsg, &re, sizeof(re)) == -1)
+			fatalx("%s: bad IMSG_RELAY_END", __func__);
+		limit_relay_release((int)(intptr_t)pc->pc_arg);
+		front_accept_check();
 		break;
 	default:
 		fatalx("%s: unexpected message %u", __func__,
@@ -844,7 +897,9 @@ front_relay_lost(struct proc_chan *pc)
 	int	 r = (int)(intptr_t)pc->pc_arg;
 
 	log_warnx("lost relay %d; it gets no new sessions", r);
-	front_relay_up[r] = 0;
+	limit_relay_up(r, 0);
+	limit_fd(-1);
+	front_accept_check();
 }
 
 /*

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -62,6 +63,7 @@ static void	 parent_keytabs_read(void);
 static void	 parent_reload_keytabs(void);
 static int	 parent_keytab_read(int, const char *);
 static void	 parent_sig(int, short, void *);
+static void	 parent_rlimit(void);
 
 __attribute__((__noreturn__)) static void
 usage(void)
@@ -181,6 +183,7 @@ main(int argc, char *argv[])
 		fclose(fp);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	parent_rlimit();
 	event_init();
 
 	/*
@@ -204,6 +207,22 @@ main(int argc, char *argv[])
 	event_dispatch();
 	parent_shutdown(0);
 	return (0);
+}
+
+/*
+ * Every child inherits this: the soft descriptor limit raised to the
+ * hard one, since relays hold two or more descriptors per session.
+ */
+static void
+parent_rlimit(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE");
 }
 
 /*

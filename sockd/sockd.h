@@ -9,6 +9,8 @@
 
 #include <sys/types.h>
 
+#include <sys/socket.h>
+
 #include <event.h>
 #include <limits.h>
 #include <time.h>
@@ -66,6 +68,18 @@ void	 children_start(int);
 void	 children_reap(void);
 void	 children_send_keytabs(void);
 void	 children_signal(int);
+
+/* front_limit.c */
+void	 limit_init(void);
+void	 limit_fd(int);
+int	 limit_fd_room(void);
+int	 limit_source_add(const struct sockaddr *);
+void	 limit_source_del(const struct sockaddr *);
+void	 limit_relay_up(int, int);
+int	 limit_relay_isup(int);
+int	 limit_relay_pick(void);
+void	 limit_relay_release(int);
+int	 limit_relay_room(void);
 
 /* frontend.c */
 __attribute__((__noreturn__)) void frontend_main(int, int, int);
