@@ -24,6 +24,7 @@
 #include "gsswarm.h"
 #include "gssframe.h"
 #include "log.h"
+#include "cfgrecv.h"
 #include "rule.h"
 #include "sandbox.h"
 #include "util.h"
@@ -32,7 +33,6 @@ struct authd_session {
 	RB_ENTRY(authd_session)	 ad_node;
 	uint64_t		 ad_sid;
 	int			 ad_relay;
-	int			 ad_rule;
 	char			 ad_client[ADDRSTRLEN];
 	struct auth_session	 ad_as;
 };
@@ -41,10 +41,12 @@ RB_HEAD(authd_tree, authd_session);
 RB_PROTOTYPE(authd_tree, authd_session, ad_node, authd_cmp);
 
 static struct sockd_conf	 authd_conf;
-static struct rule		*authd_rules;
-static int			 authd_nrules;
+static struct config		*authd_cfg;	/* in force */
+static struct config		*authd_next;	/* being received */
+static char			 authd_reload_err[256];
 static krb5_context		 authd_krb;
 static krb5_keytab		 authd_keytabs[SOCKD_MAXKEYTABS];
+static krb5_keytab		 authd_nextkt[SOCKD_MAXKEYTABS];
 static struct replay		*authd_replay;
 static struct proc_chan		 authd_parent;
 static struct proc_chan		 authd_front;
@@ -61,6 +63,8 @@ static void	 authd_dispatch_front(struct proc_chan *, struct imsg *);
 static void	 authd_dispatch_relay(struct proc_chan *, struct imsg *);
 static void	 authd_relay_lost(struct proc_chan *);
 static void	 authd_front_lost(struct proc_chan *);
+static void	 authd_term(void);
+static void	 authd_stats(void);
 
 int
 authd_cmp(struct authd_session *a, struct authd_session *b)
@@ -127,28 +131,28 @@ main(int argc, char *argv[])
 	event_init();
 	proc_chan_init(&authd_parent, PROC_PARENT_FD, "parent", 1,
 	    authd_dispatch_parent, NULL, NULL);
+	proc_signals(authd_term, authd_stats);
 	event_dispatch();
 	fatalx("event loop ended");
 }
 
-/* Does every rule using keytab id (or all, with -1) find its service? */
+/* Does every client pass rule of c find its service's key in kts? */
 static int
-authd_check_rules(krb5_keytab *kts, int id, char *err, size_t errlen)
+authd_check_rules(const struct config *c, krb5_keytab *kts, char *err,
+    size_t errlen)
 {
 	const struct gssconf	*gc;
 	struct auth_service	 svc;
 	char			 msg[512];
 	int			 i, ret;
 
-	for (i = -1; i < authd_nrules; i++) {
+	for (i = -1; i < c->c_nrules; i++) {
 		if (i == -1)
-			gc = &authd_conf.sc_gss;
-		else if (authd_rules[i].r_type == RULE_CLIENT &&
-		    authd_rules[i].r_action == RULE_PASS)
-			gc = &authd_rules[i].r_gss;
+			gc = &c->c_conf.sc_gss;
+		else if (c->c_rules[i].r_type == RULE_CLIENT &&
+		    c->c_rules[i].r_action == RULE_PASS)
+			gc = &c->c_rules[i].r_gss;
 		else
-			continue;
-		if (id != -1 && gc->gc_keytab_id != id)
 			continue;
 		if (gc->gc_keytab_id < 0 ||
 		    gc->gc_keytab_id >= SOCKD_MAXKEYTABS ||
@@ -170,7 +174,7 @@ authd_check_rules(krb5_keytab *kts, int id, char *err, size_t errlen)
 				(void)snprintf(err, errlen, "%s", msg);
 			else
 				(void)snprintf(err, errlen, "%s: %s",
-				    rule_str(&authd_rules[i], msg + 256, 256),
+				    rule_str(&c->c_rules[i], msg + 256, 256),
 				    msg);
 			return (-1);
 		}
@@ -179,64 +183,76 @@ authd_check_rules(krb5_keytab *kts, int id, char *err, size_t errlen)
 }
 
 /*
- * Keytab bytes from the parent: at start-up, and again on SIGHUP (key
- * rotation).  A reloaded keytab replaces the old one only if it parses
- * and still holds every configured service's key; negotiations in flight
- * keep the keytab they started with.
+ * Keytab bytes from the parent, for the configuration being received: at
+ * start-up, and at every reload (SIGHUP: key rotation and new rules).
+ * They go into a keytab table of their own, which replaces the one in
+ * force only when the whole configuration checks out.
  */
 static void
 authd_cfg_keytab(struct imsg *imsg)
 {
 	struct cfg_keytab	 ck;
-	krb5_keytab		 kts[SOCKD_MAXKEYTABS], old;
 	size_t			 len = imsg_get_len(imsg);
 	uint8_t			*bytes;
 	char			 err[768];
 	int			 weak;
 
-	if (len <= sizeof(ck))
+	if (len <= sizeof(ck) || authd_next == NULL)
 		fatalx("%s: bad IMSG_CFG_KEYTAB", __func__);
 	memcpy(&ck, imsg->data, sizeof(ck));
 	bytes = (uint8_t *)imsg->data + sizeof(ck);
 	ck.ck_name[sizeof(ck.ck_name) - 1] = '\0';
 	if (ck.ck_id < 0 || ck.ck_id >= SOCKD_MAXKEYTABS ||
-	    (!authd_started && authd_keytabs[ck.ck_id] != NULL))
+	    authd_nextkt[ck.ck_id] != NULL)
 		fatalx("%s: bad keytab id %d", __func__, ck.ck_id);
-	memcpy(kts, authd_keytabs, sizeof(kts));
 	weak = auth_keytab_load(authd_krb, bytes, len - sizeof(ck),
-	    ck.ck_name, authd_conf.sc_gss.gc_weak, &kts[ck.ck_id], err,
-	    sizeof(err));
+	    ck.ck_name, authd_next->c_conf.sc_gss.gc_weak,
+	    &authd_nextkt[ck.ck_id], err, sizeof(err));
 	/* The bytes held keys; they go now that the keytab has them. */
 	explicit_bzero(bytes, len - sizeof(ck));
-	if (weak == -1 && !authd_started)
-		fatalx("%s", err);
 	if (weak == -1) {
-		log_warnx("keytab reload: %s; keeping the old keys", err);
+		if (!authd_started)
+			fatalx("%s", err);
+		if (authd_reload_err[0] == '\0')
+			strlcpy(authd_reload_err, err,
+			    sizeof(authd_reload_err));
 		return;
 	}
 	if (weak > 0)
 		log_info("keytab %s: %d weak key%s (des, arcfour) left out",
 		    ck.ck_name, weak, weak == 1 ? "" : "s");
-	if (!authd_started) {
-		authd_keytabs[ck.ck_id] = kts[ck.ck_id];
-		return;
+}
+
+static void
+authd_keytabs_free(krb5_keytab *kts)
+{
+	int	 i;
+
+	for (i = 0; i < SOCKD_MAXKEYTABS; i++) {
+		if (kts[i] != NULL)
+			auth_keytab_free(authd_krb, kts[i]);
+		kts[i] = NULL;
 	}
-	if (authd_check_rules(kts, ck.ck_id, err, sizeof(err)) == -1) {
-		log_warnx("keytab reload: %s; keeping the old keys", err);
-		auth_keytab_free(authd_krb, kts[ck.ck_id]);
-		return;
-	}
-	old = authd_keytabs[ck.ck_id];
-	authd_keytabs[ck.ck_id] = kts[ck.ck_id];
-	if (old != NULL)
-		auth_keytab_free(authd_krb, old);
-	log_info("keytab %s reloaded", ck.ck_name);
+}
+
+/* The configuration received takes over. */
+static void
+authd_take(void)
+{
+	authd_keytabs_free(authd_keytabs);
+	memcpy(authd_keytabs, authd_nextkt, sizeof(authd_keytabs));
+	memset(authd_nextkt, 0, sizeof(authd_nextkt));
+	config_unref(authd_cfg);
+	authd_cfg = authd_next;
+	authd_next = NULL;
+	authd_conf = authd_cfg->c_conf;
+	proc_log_config(&authd_conf, authd_logfile);
 }
 
 static int
-authd_uses_gssapi(void)
+authd_uses_gssapi_in(const struct config *c)
 {
-	const struct methodlist	*ml = &authd_conf.sc_socksmethods;
+	const struct methodlist	*ml = &c->c_conf.sc_socksmethods;
 	int			 i;
 
 	for (i = 0; i < ml->ml_n; i++)
@@ -245,15 +261,44 @@ authd_uses_gssapi(void)
 	return (0);
 }
 
+/*
+ * A reload: the new rules' services must all have keys in the new
+ * keytabs, or nothing changes.  The parent hears either way, and tells
+ * the others to change only when authd did.
+ */
+static void
+authd_reload(void)
+{
+	struct ctl_reload	 cr;
+
+	memset(&cr, 0, sizeof(cr));
+	if (authd_reload_err[0] == '\0' && authd_uses_gssapi_in(authd_next))
+		(void)authd_check_rules(authd_next, authd_nextkt,
+		    authd_reload_err, sizeof(authd_reload_err));
+	if (authd_reload_err[0] != '\0') {
+		strlcpy(cr.cr_reason, authd_reload_err, sizeof(cr.cr_reason));
+		authd_keytabs_free(authd_nextkt);
+		config_unref(authd_next);
+		authd_next = NULL;
+	} else {
+		cr.cr_ok = 1;
+		authd_take();
+	}
+	authd_reload_err[0] = '\0';
+	(void)proc_compose(&authd_parent, IMSG_CTL_RELOAD, -1, &cr,
+	    sizeof(cr));
+}
+
 static void
 authd_start(void)
 {
 	char	 err[768];
 
-	proc_log_config(&authd_conf, authd_logfile);
-	if (authd_uses_gssapi() &&
-	    authd_check_rules(authd_keytabs, -1, err, sizeof(err)) == -1)
+	if (authd_uses_gssapi_in(authd_next) &&
+	    authd_check_rules(authd_next, authd_nextkt, err,
+	    sizeof(err)) == -1)
 		fatalx("%s", err);
+	authd_take();
 	/* The replay window follows krb5.conf's clockskew. */
 	if ((authd_replay = auth_replay_create(AUTH_REPLAY_MAX,
 	    krb5_get_max_time_skew(authd_krb))) == NULL)
@@ -293,33 +338,12 @@ authd_cfg_peer(struct imsg *imsg)
 }
 
 static void
-authd_cfg_rule(struct imsg *imsg)
-{
-	struct rule	*r;
-
-	if (authd_nrules >= SOCKD_MAXRULES)
-		fatalx("%s: too many rules", __func__);
-	if ((r = reallocarray(authd_rules, authd_nrules + 1,
-	    sizeof(*r))) == NULL)
-		fatal(NULL);
-	authd_rules = r;
-	if (imsg_get_data(imsg, &authd_rules[authd_nrules], sizeof(*r)) == -1)
-		fatalx("%s: bad IMSG_CFG_RULE", __func__);
-	authd_nrules++;
-}
-
-static void
 authd_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 {
 	(void)pc;
+	if (config_recv(&authd_next, imsg))
+		return;
 	switch (imsg_get_type(imsg)) {
-	case IMSG_CFG_GLOBAL:
-		if (imsg_get_data(imsg, &authd_conf, sizeof(authd_conf)) == -1)
-			fatalx("%s: bad IMSG_CFG_GLOBAL", __func__);
-		break;
-	case IMSG_CFG_RULE:
-		authd_cfg_rule(imsg);
-		break;
 	case IMSG_CFG_KEYTAB:
 		authd_cfg_keytab(imsg);
 		break;
@@ -327,7 +351,13 @@ authd_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 		authd_cfg_peer(imsg);
 		break;
 	case IMSG_CFG_DONE:
-		authd_start();
+		if (authd_next == NULL)
+			fatalx("%s: IMSG_CFG_DONE without a configuration",
+			    __func__);
+		if (authd_started)
+			authd_reload();
+		else
+			authd_start();
 		break;
 	default:
 		fatalx("%s: unexpected message %u", __func__,
@@ -380,45 +410,75 @@ authd_fail(struct authd_session *ad, const char *reason, gss_buffer_t tok)
 	authd_free(ad);
 }
 
+/*
+ * The GSS-API settings of the client's rule, as the front end matched
+ * it, are ours only if our configuration has a client pass rule (or the
+ * global settings) with exactly those: a front end cannot make up a
+ * policy, only pick one of the configured ones.
+ */
+static const struct gssconf *
+authd_gss_lookup(const struct gssconf *want)
+{
+	const struct gssconf	*gc;
+	int			 i;
+
+	for (i = -1; i < authd_cfg->c_nrules; i++) {
+		if (i == -1)
+			gc = &authd_cfg->c_conf.sc_gss;
+		else if (authd_cfg->c_rules[i].r_type == RULE_CLIENT &&
+		    authd_cfg->c_rules[i].r_action == RULE_PASS)
+			gc = &authd_cfg->c_rules[i].r_gss;
+		else
+			continue;
+		if (gc->gc_levels == want->gc_levels &&
+		    gc->gc_nec == want->gc_nec &&
+		    strncmp(gc->gc_servicename, want->gc_servicename,
+		    sizeof(gc->gc_servicename)) == 0 &&
+		    strncmp(gc->gc_keytab, want->gc_keytab,
+		    sizeof(gc->gc_keytab)) == 0)
+			return (gc);
+	}
+	return (NULL);
+}
+
 static void
 authd_begin(struct imsg *imsg)
 {
 	struct authd_session	*ad;
 	struct auth_begin	 ab;
-	const struct rule	*r;
+	const struct gssconf	*gc;
 	char			 err[512];
 
 	if (imsg_get_data(imsg, &ab, sizeof(ab)) == -1) {
 		log_warnx("%s: bad IMSG_AUTH_BEGIN", __func__);
 		return;
 	}
-	if (authd_find(ab.ab_sid) != NULL || ab.ab_rule < 0 ||
-	    ab.ab_rule >= authd_nrules || ab.ab_relay < 0 ||
+	if (authd_find(ab.ab_sid) != NULL || ab.ab_relay < 0 ||
 	    ab.ab_relay >= SOCKD_MAXRELAYS) {
 		log_warnx("%s: bad session %016llx", __func__,
 		    (unsigned long long)ab.ab_sid);
 		return;
 	}
-	r = &authd_rules[ab.ab_rule];
+	gc = authd_gss_lookup(&ab.ab_gss);
 	if ((ad = calloc(1, sizeof(*ad))) == NULL) {
 		log_warn("%s", __func__);
 		return;
 	}
 	ad->ad_sid = ab.ab_sid;
 	ad->ad_relay = ab.ab_relay;
-	ad->ad_rule = ab.ab_rule;
 	addr_str((struct sockaddr *)&ab.ab_client, ad->ad_client,
 	    sizeof(ad->ad_client));
 	RB_INSERT(authd_tree, &authd_sessions, ad);
 	authd_nsessions++;
-	if (r->r_type != RULE_CLIENT || r->r_action != RULE_PASS)
-		authd_fail(ad, "session names no client pass rule", NULL);
+	if (gc == NULL)
+		authd_fail(ad, "the client rule's settings are not in the "
+		    "configuration (reloaded meanwhile?)", NULL);
 	else if (authd_nsessions > AUTHD_MAXSESSIONS)
 		authd_fail(ad, "too many negotiations in flight", NULL);
 	else if (!authd_relay_up[ab.ab_relay])
 		authd_fail(ad, "relay unavailable", NULL);
-	else if (auth_gss_init(&ad->ad_as, authd_krb, &r->r_gss,
-	    authd_keytabs[r->r_gss.gc_keytab_id], authd_replay, err,
+	else if (auth_gss_init(&ad->ad_as, authd_krb, gc,
+	    authd_keytabs[gc->gc_keytab_id], authd_replay, err,
 	    sizeof(err)) == -1)
 		authd_fail(ad, err, NULL);
 }
@@ -604,6 +664,24 @@ authd_dispatch_relay(struct proc_chan *pc, struct imsg *imsg)
 	(void)pc;
 	log_warnx("%s: unexpected message %u dropped", __func__,
 	    imsg_get_type(imsg));
+}
+
+/* SIGTERM: negotiations in flight end here; the keys go with us. */
+static void
+authd_term(void)
+{
+	struct authd_session	*ad, *next;
+
+	RB_FOREACH_SAFE(ad, authd_tree, &authd_sessions, next)
+		authd_free(ad);
+	authd_keytabs_free(authd_keytabs);
+}
+
+static void
+authd_stats(void)
+{
+	log_info("stats: negotiations=%d replay_cache=%zu", authd_nsessions,
+	    authd_replay != NULL ? auth_replay_count(authd_replay) : 0);
 }
 
 /*

@@ -262,6 +262,39 @@ proc_sandbox(enum sandbox_role role, int debug)
 	log_debug("sandbox: %s", sandbox_name());
 }
 
+static struct event	 proc_evterm, proc_evstats;
+static void		(*proc_term_cb)(void);
+static void		(*proc_stats_cb)(void);
+
+static void
+proc_signal(int sig, short event, void *arg)
+{
+	(void)event;
+	(void)arg;
+	if (sig == SIGTERM && proc_term_cb != NULL) {
+		proc_term_cb();
+		exit(0);
+	}
+	if (sig == SIGUSR1 && proc_stats_cb != NULL)
+		proc_stats_cb();
+}
+
+/*
+ * SIGTERM ends a child cleanly (its sessions get their audit lines) and
+ * SIGUSR1 makes it log its counters; both through the event loop, so
+ * the handlers run between events, never inside one.
+ */
+void
+proc_signals(void (*term)(void), void (*stats)(void))
+{
+	proc_term_cb = term;
+	proc_stats_cb = stats;
+	signal_set(&proc_evterm, SIGTERM, proc_signal, NULL);
+	signal_set(&proc_evstats, SIGUSR1, proc_signal, NULL);
+	signal_add(&proc_evterm, NULL);
+	signal_add(&proc_evstats, NULL);
+}
+
 /* Once the configuration is in, log where logoutput says. */
 void
 proc_log_config(const struct sockd_conf *c, int logfile)

@@ -39,6 +39,7 @@ void	 proc_chan_event_add(struct proc_chan *);
 
 void	 proc_privdrop(const char *, const char *);
 void	 proc_setup_child(const char *, int);
+void	 proc_signals(void (*)(void), void (*)(void));
 enum sandbox_role;
 void	 proc_sandbox(enum sandbox_role, int);
 struct sockd_conf;

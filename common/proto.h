@@ -42,6 +42,7 @@ enum imsg_type {
 	IMSG_CFG_DONE,		/* no data */
 	IMSG_CTL_PEER,		/* struct ctl_peer, fd: channel to a peer */
 	IMSG_CTL_START,		/* child: ready; parent to front: accept */
+	IMSG_CTL_RELOAD,	/* authd to parent: struct ctl_reload */
 
 	/* Front end to authd. */
 	IMSG_AUTH_BEGIN,	/* struct auth_begin */
@@ -67,6 +68,12 @@ struct ctl_peer {
 	int		 cp_instance;
 };
 
+/* IMSG_CTL_RELOAD: authd took the new configuration, or why not. */
+struct ctl_reload {
+	int		 cr_ok;
+	char		 cr_reason[256];
+};
+
 /* IMSG_CFG_KEYTAB: the raw bytes of one keytab file follow. */
 struct cfg_keytab {
 	int		 ck_id;		/* gssconf.gc_keytab_id */
@@ -76,9 +83,9 @@ struct cfg_keytab {
 /* IMSG_AUTH_BEGIN: a client chose method gssapi. */
 struct auth_begin {
 	uint64_t		 ab_sid;
-	int			 ab_rule;	/* index of the client rule */
 	int			 ab_relay;	/* relay that gets the session */
 	struct sockaddr_storage	 ab_client;
+	struct gssconf		 ab_gss;	/* of the client's rule */
 };
 
 struct auth_hdr {
@@ -116,7 +123,6 @@ struct relay_context {
 struct relay_client {
 	uint64_t		 rl_sid;
 	int			 rl_method;	/* METHOD_NONE or METHOD_GSSAPI */
-	int			 rl_rule;	/* index of the client rule */
 	struct sockaddr_storage	 rl_client;
 	struct sockaddr_storage	 rl_local;
 	int64_t			 rl_accepted;	/* time(3) of accept */

@@ -96,6 +96,8 @@ relay_close(struct relay_session *rs, const char *reason)
 	    relay_udp_counts(rs, ub, sizeof(ub)),
 	    (long long)(ms / 1000), (long long)(ms % 1000),
 	    log_escape(reason, rb, sizeof(rb)));
+	relay_bytes_out_total += rs->rs_up.rd_bytes;
+	relay_bytes_in_total += rs->rs_down.rd_bytes;
 	relay_session_free(rs);
 }
 

@@ -18,12 +18,15 @@
 
 #include "log.h"
 #include "relayd.h"
+#include "cfgrecv.h"
 #include "rule.h"
 #include "sandbox.h"
 
 struct sockd_conf	 relay_conf;
 struct rule		*relay_rules;
 int			 relay_nrules;
+static struct config	*relay_cfg;	/* in force */
+static struct config	*relay_next;	/* being received */
 struct relay_tree	 relay_sessions = RB_INITIALIZER(&relay_sessions);
 int			 relay_instance;
 
@@ -37,6 +40,13 @@ static void	 relay_dispatch_parent(struct proc_chan *, struct imsg *);
 static void	 relay_dispatch_front(struct proc_chan *, struct imsg *);
 static void	 relay_dispatch_auth(struct proc_chan *, struct imsg *);
 static void	 relay_peer_lost(struct proc_chan *);
+static void	 relay_term(void);
+static void	 relay_stats(void);
+
+/* Counters for SIGUSR1: sessions ever and now, bytes of closed ones. */
+uint64_t		 relay_nsessions_total;
+uint64_t		 relay_bytes_out_total;
+uint64_t		 relay_bytes_in_total;
 
 int
 relay_cmp(struct relay_session *a, struct relay_session *b)
@@ -95,6 +105,7 @@ main(int argc, char *argv[])
 		fatalx("cannot initialise the resolver");
 	proc_chan_init(&relay_parent, PROC_PARENT_FD, "parent", 1,
 	    relay_dispatch_parent, NULL, NULL);
+	proc_signals(relay_term, relay_stats);
 	event_dispatch();
 	fatalx("event loop ended");
 }
@@ -122,45 +133,49 @@ relay_cfg_peer(struct imsg *imsg)
 	}
 }
 
+/*
+ * A configuration is complete: the first one finishes start-up, a later
+ * one (SIGHUP) replaces the rules and settings for every request from now
+ * on.  external: and the users are the parent's to keep unchanged.
+ */
 static void
-relay_cfg_rule(struct imsg *imsg)
+relay_commit(void)
 {
-	struct rule	*r;
+	int	 first = relay_cfg == NULL;
 
-	if (relay_nrules >= SOCKD_MAXRULES)
-		fatalx("%s: too many rules", __func__);
-	if ((r = reallocarray(relay_rules, relay_nrules + 1,
-	    sizeof(*r))) == NULL)
-		fatal(NULL);
-	relay_rules = r;
-	if (imsg_get_data(imsg, &relay_rules[relay_nrules], sizeof(*r)) == -1)
-		fatalx("%s: bad IMSG_CFG_RULE", __func__);
-	relay_nrules++;
+	config_unref(relay_cfg);
+	relay_cfg = relay_next;
+	relay_next = NULL;
+	relay_conf = relay_cfg->c_conf;
+	relay_rules = relay_cfg->c_rules;
+	relay_nrules = relay_cfg->c_nrules;
+	proc_log_config(&relay_conf, relay_logfile);
+	if (!first) {
+		log_debug("%s: %d rules", __func__, relay_nrules);
+		return;
+	}
+	relay_external_init();
+	proc_privdrop(relay_conf.sc_user_unpriv, SOCKD_CHROOT);
+	proc_sandbox(SANDBOX_RELAY, relay_sbdebug);
+	if (proc_compose(&relay_parent, IMSG_CTL_START, -1, NULL, 0) == -1)
+		fatalx("%s: cannot report to the parent", __func__);
 }
 
 static void
 relay_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 {
 	(void)pc;
+	if (config_recv(&relay_next, imsg))
+		return;
 	switch (imsg_get_type(imsg)) {
-	case IMSG_CFG_GLOBAL:
-		if (imsg_get_data(imsg, &relay_conf, sizeof(relay_conf)) == -1)
-			fatalx("%s: bad IMSG_CFG_GLOBAL", __func__);
-		break;
-	case IMSG_CFG_RULE:
-		relay_cfg_rule(imsg);
-		break;
 	case IMSG_CTL_PEER:
 		relay_cfg_peer(imsg);
 		break;
 	case IMSG_CFG_DONE:
-		proc_log_config(&relay_conf, relay_logfile);
-		relay_external_init();
-		proc_privdrop(relay_conf.sc_user_unpriv, SOCKD_CHROOT);
-		proc_sandbox(SANDBOX_RELAY, relay_sbdebug);
-		if (proc_compose(&relay_parent, IMSG_CTL_START, -1, NULL,
-		    0) == -1)
-			fatalx("%s: cannot report to the parent", __func__);
+		if (relay_next == NULL)
+			fatalx("%s: IMSG_CFG_DONE without a configuration",
+			    __func__);
+		relay_commit();
 		break;
 	default:
 		fatalx("%s: unexpected message %u", __func__,
@@ -260,7 +275,6 @@ relay_client(struct imsg *imsg)
 
 	fd = imsg_get_fd(imsg);
 	if (imsg_get_data(imsg, &rl, sizeof(rl)) == -1 || fd == -1 ||
-	    rl.rl_rule < 0 || rl.rl_rule >= relay_nrules ||
 	    (rl.rl_method != METHOD_NONE && rl.rl_method != METHOD_GSSAPI)) {
 		log_warnx("%s: bad IMSG_RELAY_CLIENT dropped", __func__);
 		if (fd != -1)
@@ -275,9 +289,9 @@ relay_client(struct imsg *imsg)
 		return;
 	}
 	rs->rs_have_client = 1;
+	relay_nsessions_total++;
 	rs->rs_cfd = fd;
 	rs->rs_method = rl.rl_method;
-	rs->rs_rule = rl.rl_rule;
 	rs->rs_client = rl.rl_client;
 	rs->rs_local = rl.rl_local;
 	rs->rs_accepted = rl.rl_accepted;
@@ -355,6 +369,38 @@ relay_dispatch_auth(struct proc_chan *pc, struct imsg *imsg)
 		    imsg_get_type(imsg));
 		break;
 	}
+}
+
+/* SIGTERM: every session ends with its audit line, then the relay. */
+static void
+relay_term(void)
+{
+	struct relay_session	*rs, *next;
+
+	RB_FOREACH_SAFE(rs, relay_tree, &relay_sessions, next) {
+		if (rs->rs_state == RS_JOIN)
+			relay_session_free(rs);
+		else
+			relay_close(rs, "sockd is stopping");
+	}
+}
+
+static void
+relay_stats(void)
+{
+	struct relay_session	*rs;
+	uint64_t		 n = 0, out = relay_bytes_out_total;
+	uint64_t		 in = relay_bytes_in_total;
+
+	RB_FOREACH(rs, relay_tree, &relay_sessions) {
+		n++;
+		out += rs->rs_up.rd_bytes;
+		in += rs->rs_down.rd_bytes;
+	}
+	log_info("stats: sessions=%llu sessions_total=%llu bytes_out=%llu "
+	    "bytes_in=%llu", (unsigned long long)n,
+	    (unsigned long long)relay_nsessions_total,
+	    (unsigned long long)out, (unsigned long long)in);
 }
 
 /*

@@ -68,7 +68,6 @@ struct relay_session {
 	int			 rs_tfd;		/* target */
 	int			 rs_method;
 	int			 rs_level;		/* -1: method none */
-	int			 rs_rule;		/* client rule */
 	int			 rs_srule;		/* socks rule, -1 */
 	gss_ctx_id_t		 rs_gctx;
 	uint32_t		 rs_flags;
@@ -105,6 +104,8 @@ extern struct rule		*relay_rules;
 extern int			 relay_nrules;
 extern struct relay_tree	 relay_sessions;
 extern int			 relay_instance;
+extern uint64_t			 relay_bytes_out_total;
+extern uint64_t			 relay_bytes_in_total;
 void	 relay_session_free(struct relay_session *);
 
 /* relay.c */

@@ -36,9 +36,15 @@ static struct sockd_child	 child_relays[SOCKD_MAXRELAYS];
 static int			 child_nrelays;
 static int			 child_accepting;
 
+/* A reload waiting for authd's word. */
+static struct sockd_conf	*child_reload_conf;
+static struct rule		*child_reload_rules;
+static int			 child_reload_nrules;
+
 static void	 child_dispatch(struct proc_chan *, struct imsg *);
 static void	 child_lost(struct proc_chan *);
 static void	 child_restart(int, short, void *);
+static void	 child_reload_result(struct imsg *);
 
 static void
 child_name(struct sockd_child *ch)
@@ -166,19 +172,31 @@ child_connect(struct sockd_child *a, struct sockd_child *b, int a_later)
 	p->cp_fd = sp[0];
 }
 
+/* A whole configuration: settings, rules, keytabs for authd, done. */
+static void
+child_send_config(struct sockd_child *ch, const struct sockd_conf *sc,
+    const struct rule *rules, int nrules)
+{
+	struct proc_chan	*pc = &ch->ch_chan;
+	int			 i;
+
+	if (proc_compose(pc, IMSG_CFG_GLOBAL, -1, sc, sizeof(*sc)) == -1)
+		fatalx("%s: config to %s", __func__, ch->ch_name);
+	for (i = 0; i < nrules; i++)
+		if (proc_compose(pc, IMSG_CFG_RULE, -1, &rules[i],
+		    sizeof(rules[i])) == -1)
+			fatalx("%s: rules to %s", __func__, ch->ch_name);
+	if (ch->ch_proc == PROC_AUTH)
+		parent_send_keytabs(pc, sc);
+}
+
 static void
 child_configure(struct sockd_child *ch)
 {
 	struct proc_chan	*pc = &ch->ch_chan;
 	int			 i, fd;
 
-	if (proc_compose(pc, IMSG_CFG_GLOBAL, -1, &sockd_conf,
-	    sizeof(sockd_conf)) == -1)
-		fatalx("%s: config to %s", __func__, ch->ch_name);
-	for (i = 0; i < sockd_nrules; i++)
-		if (proc_compose(pc, IMSG_CFG_RULE, -1, &sockd_rules[i],
-		    sizeof(sockd_rules[i])) == -1)
-			fatalx("%s: rules to %s", __func__, ch->ch_name);
+	child_send_config(ch, &sockd_conf, sockd_rules, sockd_nrules);
 	for (i = 0; ch->ch_proc == PROC_FRONT && i < sockd_conf.sc_nlisten;
 	    i++) {
 		if ((fd = dup(parent_listenfd[i])) == -1)
@@ -188,8 +206,6 @@ child_configure(struct sockd_child *ch)
 		    sizeof(sockd_conf.sc_listen[i])) == -1)
 			fatalx("%s: listener to %s", __func__, ch->ch_name);
 	}
-	if (ch->ch_proc == PROC_AUTH)
-		parent_send_keytabs(pc);
 	if (proc_compose(pc, IMSG_CFG_DONE, -1, NULL, 0) == -1)
 		fatalx("%s: config to %s", __func__, ch->ch_name);
 }
@@ -269,6 +285,12 @@ child_dispatch(struct proc_chan *pc, struct imsg *imsg)
 	case IMSG_CTL_START:
 		child_ready(ch);
 		break;
+	case IMSG_CTL_RELOAD:
+		if (ch->ch_proc != PROC_AUTH)
+			fatalx("%s: IMSG_CTL_RELOAD from %s", __func__,
+			    ch->ch_name);
+		child_reload_result(imsg);
+		break;
 	default:
 		log_warnx("%s: unexpected message %u from %s", __func__,
 		    imsg_get_type(imsg), ch->ch_name);
@@ -334,6 +356,13 @@ child_died(struct sockd_child *ch, int status)
 	log_warnx("%s (pid %ld) %s", ch->ch_name, (long)ch->ch_pid, how);
 	ch->ch_pid = 0;
 	ch->ch_ready = 0;
+	if (ch->ch_proc == PROC_AUTH && child_reload_conf != NULL) {
+		log_warnx("SIGHUP: authd died during the reload; keeping the "
+		    "running configuration");
+		free(child_reload_conf);
+		free(child_reload_rules);
+		child_reload_conf = NULL;
+	}
 	for (i = 0; i < ch->ch_npending; i++)
 		close(ch->ch_pending[i].cp_fd);
 	ch->ch_npending = 0;
@@ -416,11 +445,58 @@ children_reap(void)
 	}
 }
 
-void
-children_send_keytabs(void)
+int
+children_reload_pending(void)
 {
-	if (child_auth.ch_pid != 0)
-		parent_send_keytabs(&child_auth.ch_chan);
+	return (child_reload_conf != NULL);
+}
+
+/* A new configuration goes to authd first; the others wait for its word. */
+int
+children_reload(struct sockd_conf *sc, struct rule *rules, int nrules)
+{
+	if (child_auth.ch_pid == 0 || !child_auth.ch_ready)
+		return (-1);
+	child_reload_conf = sc;
+	child_reload_rules = rules;
+	child_reload_nrules = nrules;
+	child_send_config(&child_auth, sc, rules, nrules);
+	if (proc_compose(&child_auth.ch_chan, IMSG_CFG_DONE, -1, NULL,
+	    0) == -1)
+		fatalx("%s: config to authd", __func__);
+	return (0);
+}
+
+static void
+child_reload_result(struct imsg *imsg)
+{
+	struct ctl_reload	 cr;
+	int			 i;
+
+	if (imsg_get_data(imsg, &cr, sizeof(cr)) == -1 ||
+	    child_reload_conf == NULL)
+		fatalx("%s: bad IMSG_CTL_RELOAD", __func__);
+	cr.cr_reason[sizeof(cr.cr_reason) - 1] = '\0';
+	if (!cr.cr_ok) {
+		log_warnx("SIGHUP: authd refused the new configuration: %s; "
+		    "keeping the running one", cr.cr_reason);
+		free(child_reload_conf);
+		free(child_reload_rules);
+		child_reload_conf = NULL;
+		return;
+	}
+	parent_reload_done(child_reload_conf, child_reload_rules,
+	    child_reload_nrules);
+	child_reload_conf = NULL;
+	for (i = -1; i < child_nrelays; i++) {
+		struct sockd_child *ch = i == -1 ? &child_front :
+		    &child_relays[i];
+
+		if (ch->ch_pid == 0)
+			continue;
+		child_send_config(ch, &sockd_conf, sockd_rules, sockd_nrules);
+		(void)proc_compose(&ch->ch_chan, IMSG_CFG_DONE, -1, NULL, 0);
+	}
 }
 
 void

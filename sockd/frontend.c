@@ -26,6 +26,7 @@
 #include "gssframe.h"
 #include "log.h"
 #include "proc.h"
+#include "cfgrecv.h"
 #include "rule.h"
 #include "sandbox.h"
 #include "sockd.h"
@@ -56,7 +57,8 @@ struct front_session {
 	int			 fs_complete;	/* context established */
 	int			 fs_relay;
 	int			 fs_handed;	/* the fd went to the relay */
-	int			 fs_rule;	/* client rule index */
+	struct config		*fs_cfg;	/* rules it was accepted by */
+	const struct rule	*fs_rule;	/* its client rule */
 	struct sockaddr_storage	 fs_client;
 	struct sockaddr_storage	 fs_local;
 	time_t			 fs_accepted;
@@ -82,8 +84,8 @@ struct front_listener {
 };
 
 static struct sockd_conf	 front_conf;
-static struct rule		*front_rules;
-static int			 front_nrules;
+static struct config		*front_cfg;	/* in force */
+static struct config		*front_next;	/* being received */
 static struct front_listener	 front_listeners[SOCKD_MAXLISTEN];
 static int			 front_nlisteners;
 static struct proc_chan		 front_parent;
@@ -109,6 +111,9 @@ static void	 front_timeout(int, short, void *);
 static void	 front_close(struct front_session *);
 static void	 front_refuse(struct front_session *, int, const char *);
 static void	 front_continue(struct front_session *);
+static void	 front_start(void);
+static void	 front_term(void);
+static void	 front_stats(void);
 static void	 front_accept_check(void);
 static void	 front_backoff_end(int, short, void *);
 
@@ -132,14 +137,33 @@ frontend_main(int debug, int logfile, int sbdebug)
 	proc_chan_init(&front_parent, PROC_PARENT_FD, "parent", 1,
 	    front_dispatch_parent, NULL, NULL);
 	limit_fd(1);
+	proc_signals(front_term, front_stats);
 	event_dispatch();
 	fatalx("event loop ended");
+}
+
+/*
+ * A configuration is complete: the first one starts us, a later one
+ * (SIGHUP) applies to every client accepted from now on, while sessions
+ * in negotiation keep the rules they were accepted by.
+ */
+static void
+front_commit(void)
+{
+	int	 first = front_cfg == NULL;
+
+	config_unref(front_cfg);
+	front_cfg = front_next;
+	front_next = NULL;
+	front_conf = front_cfg->c_conf;
+	proc_log_config(&front_conf, front_logfile);
+	if (first)
+		front_start();
 }
 
 static void
 front_start(void)
 {
-	proc_log_config(&front_conf, front_logfile);
 	/*
 	 * Everything this process needs from outside is in: listening
 	 * sockets and peer channels.  From here on it has no right to the
@@ -151,6 +175,29 @@ front_start(void)
 		fatalx("%s: cannot report to the parent", __func__);
 	log_debug("%s: %d listeners, %d relays", __func__, front_nlisteners,
 	    front_nrelays);
+}
+
+/* SIGTERM: clients still negotiating are told so and closed. */
+static void
+front_term(void)
+{
+	struct front_session	*fs, *next;
+
+	RB_FOREACH_SAFE(fs, front_tree, &front_sessions, next) {
+		log_audit("event=negotiate-fail sid=%016llx client=%s "
+		    "reason=\"sockd is stopping\"",
+		    (unsigned long long)fs->fs_sid, fs->fs_addr);
+		if (fs->fs_method == METHOD_GSSAPI && fs->fs_fd != -1 &&
+		    fs->fs_state != FS_GREETING)
+			(void)write(fs->fs_fd, gssframe_abort, GSSF_ABORTLEN);
+		front_close(fs);
+	}
+}
+
+static void
+front_stats(void)
+{
+	log_info("stats: negotiations=%d", front_nsessions);
 }
 
 /* authd and the relays are ready: clients may come. */
@@ -215,34 +262,12 @@ front_cfg_listen(struct imsg *imsg)
 }
 
 static void
-front_cfg_rule(struct imsg *imsg)
-{
-	struct rule	*r;
-
-	if (front_nrules >= SOCKD_MAXRULES)
-		fatalx("%s: too many rules", __func__);
-	r = reallocarray(front_rules, front_nrules + 1, sizeof(*r));
-	if (r == NULL)
-		fatal(NULL);
-	front_rules = r;
-	if (imsg_get_data(imsg, &front_rules[front_nrules],
-	    sizeof(*r)) == -1)
-		fatalx("%s: bad IMSG_CFG_RULE", __func__);
-	front_nrules++;
-}
-
-static void
 front_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 {
 	(void)pc;
+	if (config_recv(&front_next, imsg))
+		return;
 	switch (imsg_get_type(imsg)) {
-	case IMSG_CFG_GLOBAL:
-		if (imsg_get_data(imsg, &front_conf, sizeof(front_conf)) == -1)
-			fatalx("%s: bad IMSG_CFG_GLOBAL", __func__);
-		break;
-	case IMSG_CFG_RULE:
-		front_cfg_rule(imsg);
-		break;
 	case IMSG_CFG_LISTEN:
 		front_cfg_listen(imsg);
 		break;
@@ -250,7 +275,10 @@ front_dispatch_parent(struct proc_chan *pc, struct imsg *imsg)
 		front_cfg_peer(imsg);
 		break;
 	case IMSG_CFG_DONE:
-		front_start();
+		if (front_next == NULL)
+			fatalx("%s: IMSG_CFG_DONE without a configuration",
+			    __func__);
+		front_commit();
 		break;
 	case IMSG_CTL_START:
 		front_accept_start();
@@ -420,7 +448,9 @@ front_accept(int lfd, short event, void *arg)
 		return;
 	}
 	front_accept_check();
-	r = rule_match_client(front_rules, front_nrules,
+	fs->fs_cfg = front_cfg;
+	config_ref(fs->fs_cfg);
+	r = rule_match_client(front_cfg->c_rules, front_cfg->c_nrules,
 	    (struct sockaddr *)&ss, (struct sockaddr *)&local);
 	front_log_rule(fs, r);
 	if (r == NULL || r->r_action != RULE_PASS) {
@@ -428,7 +458,7 @@ front_accept(int lfd, short event, void *arg)
 		front_close(fs);
 		return;
 	}
-	fs->fs_rule = r - front_rules;
+	fs->fs_rule = r;
 	fs->fs_state = FS_GREETING;
 	fs->fs_want = 2;
 	front_wait(fs);
@@ -451,6 +481,7 @@ front_close(struct front_session *fs)
 	limit_source_del((struct sockaddr *)&fs->fs_client);
 	limit_fd(-1);
 	RB_REMOVE(front_tree, &front_sessions, fs);
+	config_unref(fs->fs_cfg);
 	free(fs->fs_in);
 	free(fs->fs_out);
 	free(fs);
@@ -549,8 +580,8 @@ front_refuse(struct front_session *fs, int abort, const char *reason)
 static int
 front_choose_method(struct front_session *fs, const uint8_t *m, size_t n)
 {
-	const struct rule	*r = &front_rules[fs->fs_rule];
-	const struct methodlist	*ml = &front_conf.sc_socksmethods;
+	const struct rule	*r = fs->fs_rule;
+	const struct methodlist	*ml = &fs->fs_cfg->c_conf.sc_socksmethods;
 	size_t			 i, j;
 
 	for (i = 0; i < ml->ml_n; i++) {
@@ -574,7 +605,6 @@ front_handoff(struct front_session *fs)
 	memset(&rl, 0, sizeof(rl));
 	rl.rl_sid = fs->fs_sid;
 	rl.rl_method = fs->fs_method;
-	rl.rl_rule = fs->fs_rule;
 	rl.rl_client = fs->fs_client;
 	rl.rl_local = fs->fs_local;
 	rl.rl_accepted = fs->fs_accepted;
@@ -644,7 +674,7 @@ front_to_authd(struct front_session *fs, uint32_t type, const uint8_t *tok,
 	if (!fs->fs_began) {
 		memset(&ab, 0, sizeof(ab));
 		ab.ab_sid = fs->fs_sid;
-		ab.ab_rule = fs->fs_rule;
+		ab.ab_gss = fs->fs_rule->r_gss;
 		ab.ab_relay = fs->fs_relay = limit_relay_pick();
 		ab.ab_client = fs->fs_client;
 		if (ab.ab_relay == -1 || proc_compose(&front_auth,

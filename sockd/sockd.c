@@ -49,18 +49,19 @@ char				 parent_relaypath[PATH_MAX];
 int				 parent_logfd = -1;
 int				 parent_stopping;
 int				 parent_sbdebug;
+static const char		*parent_conffile;
 
 static int			 parent_nrelays;
 static struct sockd_keytab	 parent_keytabs[SOCKD_MAXKEYTABS];
 static int			 parent_debug;
 static int			 parent_started;
-static struct event		 parent_evsig[4];
+static struct event		 parent_evsig[5];
 
 static void	 parent_paths(const char *);
 static void	 parent_logging(int);
 static void	 parent_listen(void);
 static void	 parent_keytabs_read(void);
-static void	 parent_reload_keytabs(void);
+static void	 parent_reload(void);
 static int	 parent_keytab_read(int, const char *);
 static void	 parent_sig(int, short, void *);
 static void	 parent_rlimit(void);
@@ -146,6 +147,7 @@ main(int argc, char *argv[])
 
 	/* Until the configuration says otherwise, errors go to stderr. */
 	log_init(1, LOG_DAEMON);
+	parent_conffile = conffile;
 	if (parse_config(conffile, &sockd_conf, &sockd_rules,
 	    &sockd_nrules) == -1)
 		exit(1);
@@ -197,7 +199,8 @@ main(int argc, char *argv[])
 	signal_set(&parent_evsig[1], SIGTERM, parent_sig, NULL);
 	signal_set(&parent_evsig[2], SIGINT, parent_sig, NULL);
 	signal_set(&parent_evsig[3], SIGHUP, parent_sig, NULL);
-	for (i = 0; i < 4; i++)
+	signal_set(&parent_evsig[4], SIGUSR1, parent_sig, NULL);
+	for (i = 0; i < 5; i++)
 		signal_add(&parent_evsig[i], NULL);
 
 	log_info("startup: %d listener%s, %d relay%s, %d rule%s",
@@ -412,20 +415,20 @@ parent_keytabs_read(void)
 
 /* The keytab bytes go to authd and are wiped here once queued. */
 void
-parent_send_keytabs(struct proc_chan *pc)
+parent_send_keytabs(struct proc_chan *pc, const struct sockd_conf *sc)
 {
 	struct sockd_keytab	*kt;
 	struct cfg_keytab	 ck;
 	struct iovec		 iov[2];
 	int			 i;
 
-	for (i = 0; i < sockd_conf.sc_nkeytabs; i++) {
+	for (i = 0; i < sc->sc_nkeytabs; i++) {
 		kt = &parent_keytabs[i];
 		if (kt->kt_data == NULL)
 			continue;
 		memset(&ck, 0, sizeof(ck));
 		ck.ck_id = i;
-		strlcpy(ck.ck_name, sockd_conf.sc_keytabs[i],
+		strlcpy(ck.ck_name, sc->sc_keytabs[i],
 		    sizeof(ck.ck_name));
 		iov[0].iov_base = &ck;
 		iov[0].iov_len = sizeof(ck);
@@ -440,22 +443,93 @@ parent_send_keytabs(struct proc_chan *pc)
 }
 
 /*
- * SIGHUP: key rotation.  The keytabs are read again and handed to authd,
- * which swaps them in if they hold the configured services' keys;
- * established sessions never notice.  The rest of the configuration is
- * not reloaded (yet): that needs sockd to be restarted.
+ * Settings a running sockd cannot take over: they shaped the processes
+ * (users, chroot, log descriptors) or the sockets the front end holds.
+ */
+static const char *
+parent_reload_fixed(const struct sockd_conf *o, const struct sockd_conf *n)
+{
+	if (o->sc_nlisten != n->sc_nlisten ||
+	    memcmp(o->sc_listen, n->sc_listen, sizeof(o->sc_listen)) != 0)
+		return ("internal");
+	if (o->sc_nexternal != n->sc_nexternal ||
+	    memcmp(o->sc_external, n->sc_external,
+	    sizeof(o->sc_external)) != 0)
+		return ("external");
+	if (strcmp(o->sc_user_unpriv, n->sc_user_unpriv) != 0 ||
+	    strcmp(o->sc_user_priv, n->sc_user_priv) != 0 ||
+	    strcmp(o->sc_user_auth, n->sc_user_auth) != 0)
+		return ("user.*");
+	if (o->sc_logto != n->sc_logto ||
+	    strcmp(o->sc_logfile, n->sc_logfile) != 0 ||
+	    o->sc_syslog_facility != n->sc_syslog_facility)
+		return ("logoutput");
+	return (NULL);
+}
+
+/*
+ * SIGHUP: the configuration file and the keytabs are read again.  authd
+ * gets them first and checks that every service has its key; only when
+ * it took them do the front end and the relays get the new rules, for
+ * the clients that come from then on.  Established sessions never
+ * notice.  Anything wrong keeps the running configuration, with a log
+ * line that says why.
  */
 static void
-parent_reload_keytabs(void)
+parent_reload(void)
 {
-	int	 i;
+	struct sockd_conf	*nc;
+	struct rule		*nr;
+	const char		*what;
+	int			 nn, i;
 
-	for (i = 0; i < sockd_conf.sc_nkeytabs; i++)
-		if (parent_keytab_read(i, sockd_conf.sc_keytabs[i]) == -1)
+	if (children_reload_pending()) {
+		log_warnx("SIGHUP: a reload is already under way");
+		return;
+	}
+	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
+		log_warn("SIGHUP");
+		return;
+	}
+	if (parse_config(parent_conffile, nc, &nr, &nn) == -1) {
+		log_warnx("SIGHUP: %s has errors; keeping the running "
+		    "configuration", parent_conffile);
+		free(nc);
+		return;
+	}
+	nc->sc_nrelays = sockd_conf.sc_nrelays;
+	nc->sc_debug = sockd_conf.sc_debug;
+	if ((what = parent_reload_fixed(&sockd_conf, nc)) != NULL) {
+		log_warnx("SIGHUP: %s changed, which needs a restart of sockd; "
+		    "keeping the running configuration", what);
+		free(nc);
+		free(nr);
+		return;
+	}
+	for (i = 0; i < nc->sc_nkeytabs; i++)
+		if (parent_keytab_read(i, nc->sc_keytabs[i]) == -1) {
+			free(nc);
+			free(nr);
 			return;
-	log_info("SIGHUP: keytabs re-read and sent to authd (the rest of "
-	    "the configuration is not reloaded; restart sockd for that)");
-	children_send_keytabs();
+		}
+	if (children_reload(nc, nr, nn) == -1) {
+		log_warnx("SIGHUP: authd is not running; try again");
+		free(nc);
+		free(nr);
+	}
+}
+
+/* authd took the new configuration: it is the parent's now too. */
+void
+parent_reload_done(struct sockd_conf *nc, struct rule *nr, int nn)
+{
+	sockd_conf = *nc;
+	free(nc);
+	free(sockd_rules);
+	sockd_rules = nr;
+	sockd_nrules = nn;
+	log_info("SIGHUP: configuration reloaded: %d rule%s", nn,
+	    nn == 1 ? "" : "s");
 }
 
 static void
@@ -473,7 +547,12 @@ parent_sig(int sig, short event, void *arg)
 		parent_shutdown(0);
 		break;
 	case SIGHUP:
-		parent_reload_keytabs();
+		parent_reload();
+		break;
+	case SIGUSR1:
+		/* Every process logs its own counters. */
+		log_info("stats: rules=%d", sockd_nrules);
+		children_signal(SIGUSR1);
 		break;
 	}
 }

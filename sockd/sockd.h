@@ -59,14 +59,16 @@ extern char			 parent_relaypath[PATH_MAX];
 extern int			 parent_logfd;
 extern int			 parent_stopping;
 extern int			 parent_sbdebug;
-void	 parent_send_keytabs(struct proc_chan *);
+void	 parent_send_keytabs(struct proc_chan *, const struct sockd_conf *);
+void	 parent_reload_done(struct sockd_conf *, struct rule *, int);
 int	 parent_keytabs_reread(void);
 __attribute__((__noreturn__)) void parent_shutdown(int);
 
 /* children.c */
 void	 children_start(int);
 void	 children_reap(void);
-void	 children_send_keytabs(void);
+int	 children_reload(struct sockd_conf *, struct rule *, int);
+int	 children_reload_pending(void);
 void	 children_signal(int);
 
 /* front_limit.c */
