@@ -44,6 +44,7 @@ include authd/Makefile.inc
 include relayd/Makefile.inc
 include client/Makefile.inc
 include tests/Makefile.inc
+include tests/fuzz/Makefile.inc
 
 build: $(PROGS) $(TESTPROGS)
 

@@ -473,6 +473,10 @@ authd_begin(struct imsg *imsg)
 	if (gc == NULL)
 		authd_fail(ad, "the client rule's settings are not in the "
 		    "configuration (reloaded meanwhile?)", NULL);
+	else if (gc->gc_keytab_id < 0 || gc->gc_keytab_id >= SOCKD_MAXKEYTABS ||
+	    authd_keytabs[gc->gc_keytab_id] == NULL)
+		/* gssapi is not a configured method: no keytab was read. */
+		authd_fail(ad, "GSS-API is not configured", NULL);
 	else if (authd_nsessions > AUTHD_MAXSESSIONS)
 		authd_fail(ad, "too many negotiations in flight", NULL);
 	else if (!authd_relay_up[ab.ab_relay])

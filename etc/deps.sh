@@ -9,12 +9,13 @@
 #           krb5-multidev (MIT's GSS-API, for the second client build)
 #   tests:  kyua atf-sh libatf-dev heimdal-kdc heimdal-clients curl
 #           bmake (the build is checked under BSD make too) mandoc
+#   fuzzing: clang libclang-rt-14-dev (libFuzzer; make fuzz, fuzz-short)
 
 set -eu
 
 PKGS="gcc make pkg-config byacc libbsd-dev libevent-dev libc-ares-dev
 libseccomp-dev libssl-dev heimdal-dev krb5-multidev kyua atf-sh libatf-dev
-heimdal-kdc heimdal-clients curl bmake mandoc"
+heimdal-kdc heimdal-clients curl bmake mandoc clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -19,6 +19,9 @@
 /* Most include files open at once (a loop would otherwise never end). */
 #define PARSE_MAXDEPTH		8
 
+/* Most files read in one parse, includes of includes counted. */
+#define PARSE_MAXFILES		64
+
 /* Largest config or include file read. */
 #define PARSE_MAXFILE		(1024 * 1024)
 

@@ -394,6 +394,8 @@ word		: STRING		{ $$ = $1; }
 /* A config file read whole; lines are counted as it is lexed. */
 struct file {
 	char		*f_name;
+	dev_t		 f_dev;
+	ino_t		 f_ino;
 	char		*f_buf;
 	size_t		 f_len;
 	size_t		 f_pos;
@@ -436,6 +438,7 @@ static struct {
 	int			 logseen;
 	int			 errors;
 	int			 portctx;
+	int			 nfiles;	/* opened in this parse */
 	int			 lasttok;
 	int			 closed;	/* a '}' was made up */
 	int			 justclosed;	/* by the last token */
@@ -751,11 +754,19 @@ p_pushfile(const char *name, const struct pos *pos)
 	char		*buf;
 	int		 fd;
 
+	int		 i;
+
 	if (ps.depth == PARSE_MAXDEPTH) {
 		p_err(pos, "include '%s': nested too deeply", name);
 		return (-1);
 	}
-	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (ps.nfiles == PARSE_MAXFILES) {
+		p_err(pos, "include '%s': more than %d files", name,
+		    PARSE_MAXFILES);
+		return (-1);
+	}
+	/* Non-blocking: a FIFO must not hang the parse before fstat. */
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		if (pos == NULL) {
 			log_warn("%s", name);
 			ps.errors++;
@@ -767,6 +778,15 @@ p_pushfile(const char *name, const struct pos *pos)
 		close(fd);
 		return (-1);
 	}
+	/* A file including itself, however indirectly, is a loop. */
+	for (i = 0; i < ps.depth; i++)
+		if (ps.files[i]->f_dev == st.st_dev &&
+		    ps.files[i]->f_ino == st.st_ino) {
+			p_err(pos, "include '%s': include loop", name);
+			close(fd);
+			return (-1);
+		}
+	ps.nfiles++;
 	buf = p_alloc(st.st_size + 1);
 	while (len < (size_t)st.st_size) {
 		n = read(fd, buf + len, st.st_size - len);
@@ -780,6 +800,8 @@ p_pushfile(const char *name, const struct pos *pos)
 
 	f = p_alloc(sizeof(*f));
 	f->f_name = p_strdup(name);
+	f->f_dev = st.st_dev;
+	f->f_ino = st.st_ino;
 	f->f_buf = buf;
 	f->f_len = len;
 	f->f_line = 1;
