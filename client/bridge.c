@@ -13,8 +13,13 @@
  * reply: the proxy's own reply code when it refused the request, 01
  * (general failure) when the session could not get that far.
  *
- * Commands go through br_commands[]: CONNECT is the only one the proxy
- * serves today; BIND and UDP ASSOCIATE are answered 07 until it does.
+ * Commands go through br_commands[].  CONNECT and BIND go upstream as
+ * they came; BIND's first reply (where the proxy listens) is written to
+ * the client as soon as it comes, its second (who connected) before the
+ * relayed data.  UDP ASSOCIATE gets a datagram socket of the bridge's
+ * own, on the address the client reached us at (udp.c), and the client
+ * is told that address.  Locally everything is plain SOCKS 5; upstream
+ * it is what the proxy and the level make it.
  */
 
 #include <sys/types.h>
@@ -46,6 +51,7 @@ enum br_state {
 	BR_GREETING,		/* waiting for VER NMETHODS METHODS */
 	BR_REQUEST,		/* waiting for the request */
 	BR_UPSTREAM,		/* the engine negotiates with the proxy */
+	BR_BOUND,		/* BIND's first reply is out */
 	BR_RELAY,		/* the engine relays */
 	BR_CLOSING		/* refused: draining until EOF or timeout */
 };
@@ -91,22 +97,24 @@ static void	br_timeout(int, short, void *);
 static int	br_greeting(struct br_conn *);
 static void	br_request(struct br_conn *);
 static void	br_connect(struct br_conn *, const struct socks_req *);
+static void	br_bind(struct br_conn *, const struct socks_req *);
+static void	br_udp(struct br_conn *, const struct socks_req *);
 static void	br_upstream(struct br_conn *, uint8_t,
-		    const struct socks_addr *);
+		    const struct socks_addr *, struct gs_udp *);
 static int	br_write(struct br_conn *, const void *, size_t);
 static void	br_refuse(struct br_conn *, const uint8_t *, size_t);
 static void	br_reply_fail(struct br_conn *, uint8_t);
 static void	br_linger(struct br_conn *);
 static int	br_ready(struct gs_session *, const struct socks_addr *);
+static int	br_bound(struct gs_session *, const struct socks_addr *);
 static void	br_done(struct gs_session *, int);
 static void	br_signal(int, short, void *);
 static const char *br_sastr(const struct sockaddr *, char *, size_t);
 
 static const struct br_command br_commands[] = {
 	{ SOCKS_CMD_CONNECT,	  "CONNECT",		br_connect },
-	/* The proxy has no BIND or UDP yet: they will start here. */
-	{ SOCKS_CMD_BIND,	  "BIND",		NULL },
-	{ SOCKS_CMD_UDPASSOCIATE, "UDP ASSOCIATE",	NULL }
+	{ SOCKS_CMD_BIND,	  "BIND",		br_bind },
+	{ SOCKS_CMD_UDPASSOCIATE, "UDP ASSOCIATE",	br_udp }
 };
 
 static const struct gs_local br_local = {
@@ -114,7 +122,8 @@ static const struct gs_local br_local = {
 	"the local client",
 	0,		/* a socket: half-close it and go on */
 	br_ready,
-	br_done
+	br_done,
+	br_bound
 };
 
 static TAILQ_HEAD(, br_conn) br_conns = TAILQ_HEAD_INITIALIZER(br_conns);
@@ -337,7 +346,7 @@ br_conn_new(struct gs_server *sv, int fd, const struct sockaddr_storage *ss)
 	log_debug("connection %llu from %s", c->c_id, c->c_peerstr);
 
 	if (sv->sv_mode == GS_MODE_FORWARD) {
-		br_upstream(c, SOCKS_CMD_CONNECT, &sv->sv_target);
+		br_upstream(c, SOCKS_CMD_CONNECT, &sv->sv_target, NULL);
 		return;
 	}
 	c->c_state = BR_GREETING;
@@ -495,14 +504,6 @@ br_request(struct br_conn *c)
 	for (i = 0; i < sizeof(br_commands) / sizeof(br_commands[0]); i++) {
 		if (br_commands[i].bc_cmd != req.sr_cmd)
 			continue;
-		if (br_commands[i].bc_start == NULL) {
-			log_warnx("connection %llu from %s: %s %s: the proxy "
-			    "does not support %s yet", c->c_id, c->c_peerstr,
-			    br_commands[i].bc_name, dst,
-			    br_commands[i].bc_name);
-			br_reply_fail(c, SOCKS_REP_CMDUNSUPP);
-			return;
-		}
 		log_debug("connection %llu: %s %s", c->c_id,
 		    br_commands[i].bc_name, dst);
 		br_commands[i].bc_start(c, &req);
@@ -514,16 +515,74 @@ br_request(struct br_conn *c)
 static void
 br_connect(struct br_conn *c, const struct socks_req *req)
 {
-	br_upstream(c, SOCKS_CMD_CONNECT, &req->sr_addr);
+	br_upstream(c, SOCKS_CMD_CONNECT, &req->sr_addr, NULL);
+}
+
+static void
+br_bind(struct br_conn *c, const struct socks_req *req)
+{
+	br_upstream(c, SOCKS_CMD_BIND, &req->sr_addr, NULL);
+}
+
+/*
+ * The client's datagrams come to a socket on the address it reached us
+ * at, from its host, and from the port its request names if it names
+ * one.  Its request's address also chooses the route, as Dante's does.
+ */
+static void
+br_udp(struct br_conn *c, const struct socks_req *req)
+{
+	struct sockaddr_storage	 local;
+	socklen_t		 len = sizeof(local);
+	struct gs_udp		*u;
+	char			 what[64];
+
+	(void)snprintf(what, sizeof(what), "connection %llu", c->c_id);
+	if (getsockname(c->c_fd, (struct sockaddr *)&local, &len) == -1) {
+		log_warn("%s: getsockname", what);
+		br_reply_fail(c, SOCKS_REP_FAILURE);
+		return;
+	}
+	if ((u = udp_new((struct sockaddr *)&local,
+	    (struct sockaddr *)&c->c_peer, req->sr_addr.sa_port, what)) ==
+	    NULL) {
+		br_reply_fail(c, SOCKS_REP_FAILURE);
+		return;
+	}
+	/* Nothing follows the request on a UDP control connection. */
+	explicit_bzero(c->c_buf, c->c_len);
+	c->c_len = 0;
+	br_upstream(c, SOCKS_CMD_UDPASSOCIATE, &req->sr_addr, u);
+}
+
+/* "session N (peer to dst)", "session N (peer BIND dst)", ... */
+static void
+br_label(struct br_conn *c, struct gs_session *s, uint8_t cmd,
+    const char *d)
+{
+	int	n;
+
+	/* A long name is cut short in messages, which is all it is for. */
+	if (cmd == SOCKS_CMD_UDPASSOCIATE)
+		n = snprintf(s->s_label, sizeof(s->s_label), "session %llu "
+		    "(%s UDP)", c->c_id, c->c_peerstr);
+	else
+		n = snprintf(s->s_label, sizeof(s->s_label), "session %llu "
+		    "(%s %s %s)", c->c_id, c->c_peerstr,
+		    cmd == SOCKS_CMD_BIND ? "BIND" : "to", d);
+	if (n < 0 || (size_t)n >= sizeof(s->s_label))
+		log_debug("connection %llu: label cut short", c->c_id);
 }
 
 /*
  * Hand the connection to an engine session with the proxy its route
- * names.  The session may end before engine_session_start() returns,
- * and c with it: nothing may touch c after the call.
+ * names; u, the datagram sockets of a UDP association, goes with it.
+ * The session may end before engine_session_start() returns, and c with
+ * it: nothing may touch c after the call.
  */
 static void
-br_upstream(struct br_conn *c, uint8_t cmd, const struct socks_addr *dst)
+br_upstream(struct br_conn *c, uint8_t cmd, const struct socks_addr *dst,
+    struct gs_udp *u)
 {
 	struct gs_server	*sv = c->c_sv;
 	const struct gs_conf	*conf = sv->sv_conf;
@@ -539,6 +598,8 @@ br_upstream(struct br_conn *c, uint8_t cmd, const struct socks_addr *dst)
 			log_warnx("connection %llu from %s: no route in %s "
 			    "for %s %s", c->c_id, c->c_peerstr,
 			    sv->sv_routefile, route_cmdname(cmd), d);
+			if (u != NULL)
+				udp_free(u);
 			br_reply_fail(c, SOCKS_REP_NOTALLOWED);
 			return;
 		}
@@ -549,14 +610,14 @@ br_upstream(struct br_conn *c, uint8_t cmd, const struct socks_addr *dst)
 	if ((s = engine_session_new(conf, &br_local, c, c->c_fd, c->c_fd,
 	    dst)) == NULL) {
 		log_warn("connection %llu", c->c_id);
+		if (u != NULL)
+			udp_free(u);
 		br_reply_fail(c, SOCKS_REP_FAILURE);
 		return;
 	}
 	s->s_cmd = cmd;
-	/* A long name is cut short in messages, which is all it is for. */
-	if (snprintf(s->s_label, sizeof(s->s_label), "session %llu (%s to "
-	    "%s)", c->c_id, c->c_peerstr, d) >= (int)sizeof(s->s_label))
-		log_debug("connection %llu: label cut short", c->c_id);
+	s->s_udp = u;
+	br_label(c, s, cmd, d);
 	/* A client that did not wait for our reply: its first bytes. */
 	if (c->c_len > 0) {
 		if (engine_session_early(s, c->c_buf, c->c_len) == -1)
@@ -643,6 +704,31 @@ br_linger(struct br_conn *c)
 	c->c_evon = 1;
 }
 
+/*
+ * BIND's first reply: where the proxy listens for the peer.  It is the
+ * first thing written to the client since the method reply, so the
+ * socket buffer takes it whole, as br_write() assumes.
+ */
+static int
+br_bound(struct gs_session *s, const struct socks_addr *bnd)
+{
+	struct br_conn	*c = s->s_localarg;
+	uint8_t		 buf[SOCKS_MSG_MAX];
+	size_t		 n;
+	ssize_t		 w;
+
+	n = socks_reply_encode(buf, sizeof(buf), SOCKS_REP_SUCCEEDED, bnd);
+	if (n == 0)
+		return (-1);
+	if ((w = write(c->c_fd, buf, n)) != (ssize_t)n) {
+		log_debug("%s: write: %s", s->s_label,
+		    w == -1 ? strerror(errno) : "short write");
+		return (-1);
+	}
+	c->c_state = BR_BOUND;
+	return (0);
+}
+
 /* The proxy took the request: tell the client, as the proxy did. */
 static int
 br_ready(struct gs_session *s, const struct socks_addr *bnd)
@@ -675,7 +761,12 @@ br_done(struct gs_session *s, int status)
 	uint8_t		 rep;
 
 	c->c_s = NULL;
-	if (c->c_state == BR_UPSTREAM &&
+	/* BIND's client that left while waiting needs no answer. */
+	if (c->c_state == BR_BOUND && status == GS_EXIT_OK) {
+		br_close(c);
+		return;
+	}
+	if ((c->c_state == BR_UPSTREAM || c->c_state == BR_BOUND) &&
 	    c->c_sv->sv_mode == GS_MODE_BRIDGE) {
 		rep = status == GS_EXIT_REQUEST ? s->s_rep : SOCKS_REP_FAILURE;
 		if (rep == SOCKS_REP_SUCCEEDED)

@@ -10,8 +10,15 @@
  * read only while the buffer it feeds has room for what one read can
  * produce, which is all the flow control there is.
  *
- * Any function here or in negotiate.c and gss.c that returns -1 has ended
- * the session already: the caller must return without touching it.
+ * BIND's wait for the peer (GS_ST_BOUND) reads the local side into the
+ * early buffer, so that what the client sends meanwhile goes first once
+ * the relay starts, and its EOF is noticed.  A UDP association's control
+ * connections carry nothing: a byte from the local side is dropped, and
+ * an EOF from either side ends the association.
+ *
+ * Any function here or in negotiate.c, gss.c and udp.c that takes a
+ * session and returns -1 has ended the session already (gsocks.h names
+ * the exceptions): the caller must return without touching it.
  */
 
 #include <sys/types.h>
@@ -59,6 +66,8 @@ static int	engine_connect_next(struct gs_session *);
 static int	engine_connect_one(struct gs_session *, struct addrinfo *);
 static void	engine_connected(struct gs_session *);
 static int	engine_down(struct gs_session *);
+static int	engine_lrd_early(struct gs_session *, int);
+static int	engine_lrd_udp(struct gs_session *, int);
 static void	engine_rd(int, short, void *);
 static void	engine_wr(int, short, void *);
 static void	engine_lrd(int, short, void *);
@@ -215,6 +224,10 @@ engine_end(struct gs_session *s, int status)
 		    s->s_label[0] != '\0' ? ": " : "", s->s_conf->gc_proxystr,
 		    s->s_bytes_up, s->s_bytes_down);
 	s->s_state = GS_ST_DONE;
+	if (s->s_udp != NULL) {
+		udp_free(s->s_udp);
+		s->s_udp = NULL;
+	}
 	sec_end(s);
 	explicit_bzero(s->s_early, sizeof(s->s_early));
 	gsbuf_free(&s->s_in);
@@ -319,13 +332,41 @@ engine_abort(struct gs_session *s)
 		(void)write(s->s_fd, gssframe_abort, sizeof(gssframe_abort));
 }
 
+/*
+ * BIND's first reply: the proxy listens at bnd.  The local side is told,
+ * and the session waits for the second reply as long as the proxy does
+ * (its timeout.connect), without a timer of its own.
+ */
+int
+engine_bound(struct gs_session *s, const struct socks_addr *bnd)
+{
+	(void)engine_ev(s, &s->s_ev_timer, GS_EV_TIMER, 0);
+	s->s_state = GS_ST_BOUND;
+	if (s->s_local->lo_bound == NULL ||
+	    s->s_local->lo_bound(s, bnd) == -1) {
+		engine_fail(s, GS_EXIT_LOCAL, "cannot answer %s",
+		    s->s_local->lo_outname);
+		return (-1);
+	}
+	return (0);
+}
+
 /* The proxy accepted the request: relay from now on. */
 int
 engine_relay_start(struct gs_session *s, const struct socks_addr *bnd)
 {
+	struct socks_addr	lbnd;
+
 	(void)engine_ev(s, &s->s_ev_timer, GS_EV_TIMER, 0);
-	if (s->s_wrapped && sec_maxplain(s) == -1)
+	/* A UDP association's control connection carries no data. */
+	if (s->s_wrapped && s->s_udp == NULL && sec_maxplain(s) == -1)
 		return (-1);
+	if (s->s_udp != NULL) {
+		/* The local client learns where to send its datagrams. */
+		if (udp_start(s, bnd, &lbnd) == -1)
+			return (-1);
+		bnd = &lbnd;
+	}
 	s->s_state = GS_ST_RELAY;
 	if (s->s_local->lo_ready != NULL &&
 	    s->s_local->lo_ready(s, bnd) == -1) {
@@ -400,8 +441,13 @@ engine_update(struct gs_session *s)
 		rd = !s->s_eof && gsbuf_space(&s->s_in) > 0 &&
 		    s->s_state != GS_ST_CONNECT;
 	wr = s->s_out.b_len > 0 || s->s_state == GS_ST_CONNECT;
-	lrd = relay && !s->s_leof && gsbuf_space(&s->s_out) >=
-	    (s->s_wrapped ? GS_FRAMEMAX : 1);
+	if (s->s_state == GS_ST_BOUND)
+		lrd = !s->s_leof && s->s_earlylen < sizeof(s->s_early);
+	else if (relay && s->s_udp != NULL)
+		lrd = !s->s_leof;
+	else
+		lrd = relay && !s->s_leof && gsbuf_space(&s->s_out) >=
+		    (s->s_wrapped ? GS_FRAMEMAX : 1);
 	lwr = relay && !s->s_lshut && s->s_lbuf.b_len > 0;
 
 	if (engine_ev(s, &s->s_ev_rd, GS_EV_RD, rd) == -1 ||
@@ -432,6 +478,14 @@ engine_progress(struct gs_session *s)
 {
 	int	downdone, updone;
 
+	if (s->s_state == GS_ST_RELAY && s->s_udp != NULL &&
+	    (s->s_eof || s->s_leof)) {
+		log_debug("%s%sthe %s closed the control connection: the UDP "
+		    "association ends", s->s_label, s->s_label[0] != '\0' ?
+		    ": " : "", s->s_eof ? "proxy" : "local client");
+		engine_end(s, GS_EXIT_OK);
+		return;
+	}
 	if (s->s_state == GS_ST_RELAY) {
 		if (s->s_leof && !s->s_shut && s->s_out.b_len == 0) {
 			/* RFC 1961 has no EOF token: a half-close is it. */
@@ -676,6 +730,18 @@ engine_lrd(int fd, short event, void *arg)
 	ssize_t			 n;
 
 	(void)event;
+	if (s->s_state == GS_ST_BOUND) {
+		if (engine_lrd_early(s, fd) == -1)
+			return;
+		engine_progress(s);
+		return;
+	}
+	if (s->s_udp != NULL) {
+		if (engine_lrd_udp(s, fd) == -1)
+			return;
+		engine_progress(s);
+		return;
+	}
 	gsbuf_compact(&s->s_out);
 	p = gsbuf_tail(&s->s_out);
 	max = gsbuf_space(&s->s_out);
@@ -704,6 +770,59 @@ engine_lrd(int fd, short event, void *arg)
 		s->s_out.b_len += n;
 	s->s_bytes_up += n;
 	engine_progress(s);
+}
+
+/*
+ * While BIND waits for its peer: what the local client sends is kept for
+ * the relay.  Its EOF ends the session, as it ends the proxy's wait.
+ */
+static int
+engine_lrd_early(struct gs_session *s, int fd)
+{
+	ssize_t	n;
+
+	n = read(fd, s->s_early + s->s_earlylen,
+	    sizeof(s->s_early) - s->s_earlylen);
+	if (n == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return (0);
+		engine_fail(s, GS_EXIT_IO, "read from %s: %s",
+		    s->s_local->lo_inname, strerror(errno));
+		return (-1);
+	}
+	if (n == 0) {
+		log_debug("%s%s%s left before the BIND peer came",
+		    s->s_label, s->s_label[0] != '\0' ? ": " : "",
+		    s->s_local->lo_inname);
+		s->s_leof = 1;
+		engine_end(s, GS_EXIT_OK);
+		return (-1);
+	}
+	s->s_earlylen += n;
+	return (0);
+}
+
+/* A UDP association's control connection: only its EOF matters. */
+static int
+engine_lrd_udp(struct gs_session *s, int fd)
+{
+	uint8_t	buf[512];
+	ssize_t	n;
+
+	if ((n = read(fd, buf, sizeof(buf))) == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return (0);
+		engine_fail(s, GS_EXIT_IO, "read from %s: %s",
+		    s->s_local->lo_inname, strerror(errno));
+		return (-1);
+	}
+	if (n == 0)
+		s->s_leof = 1;
+	else
+		log_debug("%s%s%zd bytes on the control connection of a UDP "
+		    "association, dropped", s->s_label,
+		    s->s_label[0] != '\0' ? ": " : "", n);
+	return (0);
 }
 
 static void
@@ -742,6 +861,8 @@ engine_statestr(enum gs_state st)
 		return ("negotiating the protection level");
 	case GS_ST_REPLY:
 		return ("waiting for the reply to the request");
+	case GS_ST_BOUND:
+		return ("waiting for the BIND peer");
 	default:
 		return ("");
 	}

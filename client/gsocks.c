@@ -78,7 +78,8 @@ static const struct gs_local stdio_local = {
 	"standard output",
 	1,		/* the proxy's EOF ends it: ssh expects no more */
 	stdio_ready,
-	stdio_done
+	stdio_done,
+	NULL		/* CONNECT only: no BIND here */
 };
 
 static void
@@ -100,9 +101,9 @@ usage(void)
 "with your Kerberos credentials (GSS-API, RFC 1961).  connect relays\n"
 "standard input and output to the target, as ssh's ProxyCommand wants;\n"
 "bridge is a plain SOCKS 5 server (no authentication) for the programs\n"
-"of this machine, by default on 127.0.0.1:1081, whose CONNECT requests\n"
-"go on through the proxy; forward sends each connection to listen-host:port\n"
-"on to the target, as ssh -L does.\n"
+"of this machine, by default on 127.0.0.1:1081, whose CONNECT, BIND and\n"
+"UDP ASSOCIATE requests go on through the proxy; forward sends each\n"
+"connection to listen-host:port on to the target, as ssh -L does.\n"
 "\n"
 "  -4, -6        reach the proxy over IPv4 or IPv6 only\n"
 "  -b            where the bridge listens (default %s); an address\n"

@@ -6,7 +6,9 @@
  * level, SOCKS request, then a relay between the proxy and a local side.
  * What the local side is (standard input and output for "connect", an
  * accepted socket for "forward" and "bridge") is plugged in with a
- * struct gs_local, so that the engine does not know the mode.
+ * struct gs_local, so that the engine does not know the mode.  BIND
+ * waits for a second reply; UDP ASSOCIATE adds a struct gs_udp, the
+ * datagram sockets of the association (udp.c).
  *
  * The same sources build against Heimdal and MIT: only the RFC 2744 C
  * bindings are used.
@@ -134,16 +136,22 @@ enum gs_state {
 	GS_ST_AUTH,		/* waiting for an mtyp 1 token */
 	GS_ST_PROTECT,		/* waiting for the mtyp 2 level */
 	GS_ST_REPLY,		/* request sent, waiting for the reply */
+	GS_ST_BOUND,		/* BIND: waiting for the second reply */
 	GS_ST_RELAY,		/* relaying data both ways */
 	GS_ST_DONE
 };
 
 struct gs_session;
+struct gs_udp;
 
 /*
  * The local side of a session.  lo_ready runs when the proxy accepted the
- * request (bnd is its BND address); it may queue bytes for the local side
- * with engine_local_send(), and returns -1 to end the session instead.
+ * request (bnd is its BND address: for BIND the peer's, from the second
+ * reply; for UDP ASSOCIATE the local datagram socket's); it may queue
+ * bytes for the local side with engine_local_send(), and returns -1 to
+ * end the session instead.  lo_bound, which only a local side that asks
+ * for BIND needs, runs on BIND's first reply with the address the proxy
+ * listens on, and returns -1 to end the session.
  * lo_done runs once when the session ends with a GS_EXIT_* status; after
  * lo_done the session is gone.  The engine never closes the local
  * descriptors: lo_done does, if it wants.  With
@@ -158,6 +166,8 @@ struct gs_local {
 	int		(*lo_ready)(struct gs_session *,
 			    const struct socks_addr *);
 	void		(*lo_done)(struct gs_session *, int);
+	int		(*lo_bound)(struct gs_session *,
+			    const struct socks_addr *);
 };
 
 struct gs_session {
@@ -165,7 +175,7 @@ struct gs_session {
 	const struct gs_local	*s_local;
 	void			*s_localarg;
 	enum gs_state		 s_state;
-	uint8_t			 s_cmd;		/* SOCKS_CMD_*, CONNECT */
+	uint8_t			 s_cmd;		/* SOCKS_CMD_* */
 	uint8_t			 s_rep;		/* the proxy's reply code */
 	struct socks_addr	 s_dst;
 	char			 s_label[GS_LABELLEN];	/* "" or a prefix */
@@ -204,13 +214,16 @@ struct gs_session {
 
 	unsigned long long	 s_bytes_up;
 	unsigned long long	 s_bytes_down;
+
+	struct gs_udp		*s_udp;		/* UDP ASSOCIATE only */
 };
 
 /*
- * engine.c.  Every function of engine.c, negotiate.c and gss.c that takes
- * a session and returns -1 has ended the session (and freed it), except
- * engine_session_early() and engine_local_send(), which only fill
- * buffers and leave the session to their caller.
+ * engine.c.  Every function of engine.c, negotiate.c, gss.c and udp.c
+ * that takes a session and returns -1 has ended the session (and freed
+ * it), except engine_session_early() and engine_local_send(), which only
+ * fill buffers and leave the session to their caller, and the *_dgram
+ * functions of gss.c, after which a datagram is dropped, not a session.
  */
 struct gs_session *engine_session_new(const struct gs_conf *,
 		    const struct gs_local *, void *, int, int,
@@ -231,6 +244,7 @@ int		 engine_send_wrapped(struct gs_session *, const void *,
 void		 engine_abort(struct gs_session *);
 int		 engine_relay_start(struct gs_session *,
 		    const struct socks_addr *);
+int		 engine_bound(struct gs_session *, const struct socks_addr *);
 void		 gsbuf_consume(struct gs_buf *, size_t);
 
 /* gsocks.c */
@@ -269,6 +283,20 @@ int		 route_port(struct gs_raddr *, const char *, const char *,
 		    const char *, const char **);
 const char	*route_cmdname(uint8_t);
 
+/*
+ * udp.c: the datagrams of a UDP ASSOCIATE.  udp_new() opens the local
+ * socket before the session starts; udp_upstream() opens the socket that
+ * faces the proxy once the control connection is up, and names it in the
+ * request; udp_start() begins relaying when the proxy has answered;
+ * udp_free() closes both and says what went through.
+ */
+struct gs_udp	*udp_new(const struct sockaddr *, const struct sockaddr *,
+		    in_port_t, const char *);
+int		 udp_upstream(struct gs_session *);
+int		 udp_start(struct gs_session *, const struct socks_addr *,
+		    struct socks_addr *);
+void		 udp_free(struct gs_udp *);
+
 /* parse.y */
 struct gs_route	*parse_config(const char *, const struct gs_conf *, int);
 
@@ -286,6 +314,11 @@ int		 sec_wrap(struct gs_session *, const uint8_t *, size_t,
 int		 sec_unwrap(struct gs_session *, const uint8_t *, size_t,
 		    uint8_t *, size_t, size_t *);
 int		 sec_maxplain(struct gs_session *);
+int		 sec_wrap_dgram(struct gs_session *, const uint8_t *, size_t,
+		    gss_buffer_t, const char **);
+int		 sec_unwrap_dgram(struct gs_session *, const uint8_t *,
+		    size_t, gss_buffer_t, const char **);
+int		 sec_maxplain_dgram(struct gs_session *, size_t, size_t *);
 void		 sec_end(struct gs_session *);
 const char	*sec_levelname(int);
 int		 sec_levelbyname(const char *);

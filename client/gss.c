@@ -19,10 +19,23 @@
 #define SEC_REQFLAGS	(GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | \
 			    GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG | \
 			    GSS_C_CONF_FLAG)
+/*
+ * A UDP association's context carries datagrams, which may be lost or
+ * reordered: replay detection without sequencing, RFC 2743's service for
+ * datagrams.  With GSS_C_SEQUENCE_FLAG, Heimdal reports a gap before it
+ * decrypts and returns no data with it, so one lost datagram would cost
+ * the next one too, on both sides.
+ */
+#define SEC_REQFLAGS_DGRAM (SEC_REQFLAGS & ~GSS_C_SEQUENCE_FLAG)
 
 /* Replayed, reordered or missing tokens are attacks, not hiccups. */
 #define SEC_BADSUPP	(GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN | \
 			    GSS_S_UNSEQ_TOKEN | GSS_S_GAP_TOKEN)
+/*
+ * On a datagram they are what UDP does: a lost or reordered datagram is
+ * taken, only a replay is refused.
+ */
+#define SEC_BADSUPP_DGRAM (GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN)
 
 /*
  * Kerberos error codes (the krb5 com_err table, the same numbers in
@@ -234,13 +247,15 @@ int
 sec_step(struct gs_session *s, const uint8_t *tok, size_t len)
 {
 	gss_buffer_desc	 in, out = GSS_C_EMPTY_BUFFER;
-	OM_uint32	 maj, min, rmin;
+	OM_uint32	 maj, min, rmin, flags = SEC_REQFLAGS;
 	int		 r = 0;
 
+	if (s->s_cmd == SOCKS_CMD_UDPASSOCIATE)
+		flags = SEC_REQFLAGS_DGRAM;
 	in.value = (void *)tok;
 	in.length = len;
 	maj = gss_init_sec_context(&min, GSS_C_NO_CREDENTIAL, &s->s_ctx,
-	    s->s_target, &sec_krb5_mech, SEC_REQFLAGS, 0,
+	    s->s_target, &sec_krb5_mech, flags, 0,
 	    GSS_C_NO_CHANNEL_BINDINGS, tok == NULL ? GSS_C_NO_BUFFER : &in,
 	    NULL, &out, &s->s_flags, NULL);
 	if (GSS_ERROR(maj)) {
@@ -554,6 +569,92 @@ sec_maxplain(struct gs_session *s)
 	}
 	s->s_maxplain = max < GSSF_MAXTOKEN ? max : GSSF_MAXTOKEN;
 	log_debug("up to %zu bytes of data per message", s->s_maxplain);
+	return (0);
+}
+
+/*
+ * One datagram into one token at the session's level.  Nothing here ends
+ * the session: a datagram that cannot be wrapped is dropped, and *why
+ * says why.  The token is the caller's to release.
+ */
+int
+sec_wrap_dgram(struct gs_session *s, const uint8_t *data, size_t len,
+    gss_buffer_t out, const char **why)
+{
+	gss_buffer_desc	 in;
+	OM_uint32	 maj, min;
+	int		 conf = s->s_level == GS_LEVEL_CONF, conf_state = 0;
+
+	in.value = (void *)data;
+	in.length = len;
+	maj = gss_wrap(&min, s->s_ctx, conf, GSS_C_QOP_DEFAULT, &in,
+	    &conf_state, out);
+	if (GSS_ERROR(maj)) {
+		*why = "gss_wrap failed";
+		return (-1);
+	}
+	if (conf && !conf_state) {
+		(void)gss_release_buffer(&min, out);
+		*why = "gss_wrap gave no confidentiality";
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * One token of a datagram from the proxy.  Gaps and reordering are
+ * accepted; a duplicate or a token older than the library remembers (a
+ * replay) is not, nor is one that does not verify.  The context has no
+ * sequencing (SEC_REQFLAGS_DGRAM), so gaps are not even reported; should
+ * a library report one anyway without the data, as Heimdal does under
+ * sequencing, that datagram is lost, as UDP may lose any.
+ */
+int
+sec_unwrap_dgram(struct gs_session *s, const uint8_t *tok, size_t len,
+    gss_buffer_t out, const char **why)
+{
+	gss_buffer_desc	 in;
+	OM_uint32	 maj, min;
+	int		 conf_state = 0;
+
+	in.value = (void *)tok;
+	in.length = len;
+	out->value = NULL;
+	out->length = 0;
+	maj = gss_unwrap(&min, s->s_ctx, &in, out, &conf_state, NULL);
+	if (GSS_ERROR(maj) || (maj & SEC_BADSUPP_DGRAM)) {
+		(void)gss_release_buffer(&min, out);
+		*why = GSS_ERROR(maj) ? "gss_unwrap failed: the token does "
+		    "not verify" : "a replayed token";
+		return (-1);
+	}
+	if ((maj & (GSS_S_GAP_TOKEN | GSS_S_UNSEQ_TOKEN)) &&
+	    out->value == NULL) {
+		*why = "out of sequence, and gss_unwrap returned no data";
+		return (-1);
+	}
+	if (s->s_level == GS_LEVEL_CONF && !conf_state) {
+		(void)gss_release_buffer(&min, out);
+		*why = "a token without confidentiality at level "
+		    "confidentiality";
+		return (-1);
+	}
+	return (0);
+}
+
+/* The largest datagram whose token is at most maxtok bytes. */
+int
+sec_maxplain_dgram(struct gs_session *s, size_t maxtok, size_t *max)
+{
+	OM_uint32	maj, min, m = 0;
+
+	maj = gss_wrap_size_limit(&min, s->s_ctx,
+	    s->s_level == GS_LEVEL_CONF, GSS_C_QOP_DEFAULT, maxtok, &m);
+	if (GSS_ERROR(maj) || m == 0) {
+		sec_fail(s, GS_EXIT_LOCAL, "gss_wrap_size_limit", maj, min);
+		return (-1);
+	}
+	*max = m;
 	return (0);
 }
 

@@ -3,6 +3,9 @@
  * time as the bytes arrive: RFC 1928 method selection, RFC 1961 context
  * establishment (mtyp 1) and protection level (mtyp 2), then the request
  * and its reply, encapsulated in mtyp 3 tokens unless the level is clear.
+ * BIND has two replies: the address the proxy listens on, then the peer
+ * that connected to it; both come here, each a message (a token) of its
+ * own.
  */
 
 #include <sys/types.h>
@@ -17,6 +20,7 @@ static int	nego_method(struct gs_session *);
 static int	nego_auth(struct gs_session *);
 static int	nego_authdone(struct gs_session *);
 static int	nego_protect(struct gs_session *);
+static const char *nego_cmdverb(uint8_t);
 static int	nego_request(struct gs_session *);
 static int	nego_reply(struct gs_session *);
 static int	nego_reply_frame(struct gs_session *, uint8_t *,
@@ -74,6 +78,7 @@ nego_input(struct gs_session *s)
 			r = nego_protect(s);
 			break;
 		case GS_ST_REPLY:
+		case GS_ST_BOUND:
 			r = nego_reply(s);
 			break;
 		default:
@@ -105,6 +110,10 @@ nego_eof(struct gs_session *s)
 		engine_fail(s, GS_EXIT_LEVEL, "the proxy %s closed the "
 		    "connection when asked for protection level %s", proxy,
 		    sec_levelname(s->s_reqlevel));
+		break;
+	case GS_ST_BOUND:
+		engine_fail(s, GS_EXIT_IO, "the proxy %s closed the "
+		    "connection before the BIND peer came", proxy);
 		break;
 	default:
 		engine_fail(s, GS_EXIT_IO, "the proxy %s closed the "
@@ -224,6 +233,20 @@ nego_protect(struct gs_session *s)
 	return (nego_request(s) == -1 ? -1 : 1);
 }
 
+/* What the request asks of the proxy, for messages. */
+static const char *
+nego_cmdverb(uint8_t cmd)
+{
+	switch (cmd) {
+	case SOCKS_CMD_BIND:
+		return ("listen (BIND) for");
+	case SOCKS_CMD_UDPASSOCIATE:
+		return ("relay UDP (UDP ASSOCIATE) from");
+	default:
+		return ("connect to");
+	}
+}
+
 static int
 nego_request(struct gs_session *s)
 {
@@ -232,12 +255,15 @@ nego_request(struct gs_session *s)
 	size_t	n;
 	int	r;
 
+	/* UDP: the request names the socket our datagrams come from. */
+	if (s->s_cmd == SOCKS_CMD_UDPASSOCIATE && udp_upstream(s) == -1)
+		return (-1);
 	n = socks_request_encode(buf, sizeof(buf), s->s_cmd, &s->s_dst);
 	if (n == 0) {
 		engine_fail(s, GS_EXIT_LOCAL, "cannot encode the request");
 		return (-1);
 	}
-	log_debug("asking the proxy to connect to %s",
+	log_debug("asking the proxy to %s %s", nego_cmdverb(s->s_cmd),
 	    socks_addr_str(&s->s_dst, dst, sizeof(dst)));
 	if (s->s_wrapped)
 		r = engine_send_wrapped(s, buf, n);
@@ -316,14 +342,33 @@ nego_replied(struct gs_session *s, uint8_t rep, const struct socks_addr *bnd)
 	char	dst[SOCKS_ADDRSTRLEN], b[SOCKS_ADDRSTRLEN];
 
 	socks_addr_str(&s->s_dst, dst, sizeof(dst));
+	socks_addr_str(bnd, b, sizeof(b));
 	s->s_rep = rep;
 	if (rep != SOCKS_REP_SUCCEEDED) {
-		engine_fail(s, GS_EXIT_REQUEST, "the proxy did not connect to "
-		    "%s: %s", dst, socks_rep_str(rep));
+		if (s->s_state == GS_ST_BOUND)
+			engine_fail(s, GS_EXIT_REQUEST, "BIND for %s: no peer "
+			    "connected: %s", dst, socks_rep_str(rep));
+		else
+			engine_fail(s, GS_EXIT_REQUEST, "the proxy did not %s "
+			    "%s: %s", nego_cmdverb(s->s_cmd), dst,
+			    socks_rep_str(rep));
 		return (-1);
 	}
-	log_debug("the proxy connected to %s from %s", dst,
-	    socks_addr_str(bnd, b, sizeof(b)));
+	switch (s->s_cmd) {
+	case SOCKS_CMD_BIND:
+		if (s->s_state == GS_ST_REPLY) {
+			log_debug("the proxy listens at %s for %s", b, dst);
+			return (engine_bound(s, bnd) == -1 ? -1 : 1);
+		}
+		log_debug("the BIND peer %s connected", b);
+		break;
+	case SOCKS_CMD_UDPASSOCIATE:
+		log_debug("the proxy relays UDP at %s", b);
+		break;
+	default:
+		log_debug("the proxy connected to %s from %s", dst, b);
+		break;
+	}
 	if (engine_relay_start(s, bnd) == -1)
 		return (-1);
 	return (1);

@@ -102,7 +102,16 @@ relay_gss_wrap(struct relay_session *rs, const void *buf, size_t len,
 	    &state, out);
 	if (GSS_ERROR(major) || (conf && !state) ||
 	    out->length > GSSF_MAXTOKEN) {
-		relay_gss_error("gss_wrap", major, minor, err, sizeof(err));
+		if (!GSS_ERROR(major) && out->length > GSSF_MAXTOKEN)
+			(void)snprintf(err, sizeof(err), "gss_wrap: token of "
+			    "%zu bytes is longer than an RFC 1961 frame",
+			    out->length);
+		else if (!GSS_ERROR(major))
+			(void)snprintf(err, sizeof(err), "gss_wrap: no "
+			    "confidentiality at level confidentiality");
+		else
+			relay_gss_error("gss_wrap", major, minor, err,
+			    sizeof(err));
 		log_warnx("session %016llx: %s", (unsigned long long)rs->rs_sid,
 		    err);
 		gss_release_buffer(&minor, out);

@@ -377,8 +377,8 @@ relay_udp_from_client(int fd, short event, void *arg)
 	gss_release_buffer(&minor, &pt);
 }
 
-/* A reply from a target, with its UDP header, to the client. */
-static void
+/* A reply from a target, with its UDP header, to the client; -1 dropped. */
+static int
 relay_udp_to_client(struct relay_session *rs, uint8_t *dgram, size_t len)
 {
 	struct relay_udp	*ru = rs->rs_udp;
@@ -396,7 +396,7 @@ relay_udp_to_client(struct relay_session *rs, uint8_t *dgram, size_t len)
 	if (relay_gssmode(rs)) {
 		if (relay_gss_wrap(rs, dgram, len, &tok) == -1) {
 			relay_udp_drop(rs, "gss_wrap failed or too large");
-			return;
+			return (-1);
 		}
 		gssframe_header(hdr, GSSF_MTYP_DATA, tok.length);
 		iov[0].iov_base = hdr;
@@ -413,9 +413,10 @@ relay_udp_to_client(struct relay_session *rs, uint8_t *dgram, size_t len)
 	gss_release_buffer(&minor, &tok);
 	if (n == -1) {
 		relay_udp_drop(rs, strerror(errno));
-		return;
+		return (-1);
 	}
 	ru->ru_dg_in++;
+	return (0);
 }
 
 static void
@@ -452,6 +453,7 @@ relay_udp_from_target(int fd, short event, void *arg)
 		return;
 	}
 	memcpy(udp_buf + UDP_HEADROOM - hlen, hdr, hlen);
-	rs->rs_down.rd_bytes += n;
-	relay_udp_to_client(rs, udp_buf + UDP_HEADROOM - hlen, hlen + n);
+	if (relay_udp_to_client(rs, udp_buf + UDP_HEADROOM - hlen,
+	    hlen + n) == 0)
+		rs->rs_down.rd_bytes += n;	/* delivered, not dropped */
 }

@@ -2,8 +2,10 @@
 #
 # make demo: a throwaway Kerberos realm on 127.0.0.1, sockd with gssapi on
 # loopback, and our client fetching a page through it at confidentiality,
-# built against Heimdal and against MIT.  Everything lives in a temporary
-# directory and is stopped at the end; only loopback is contacted.
+# built against Heimdal and against MIT; then the system's curl, which
+# speaks only plain SOCKS 5, fetching it through gsocks bridge.
+# Everything lives in a temporary directory and is stopped at the end;
+# only loopback is contacted.
 
 
 
@@ -114,6 +116,43 @@ fetch "${GSOCKS_MIT}"
 
 step "what the server logged (audit lines)"
 grep -E 'event=' "${SOCKD_LOG}" | sed 's/^/    /'
+
+step "any program through gsocks bridge: the system's curl at confidentiality"
+BRIDGE=$(free_port)
+echo "\$ gsocks bridge -l confidentiality -s rcmd/localhost" \
+    "-p 127.0.0.1:${PORT} -b 127.0.0.1:${BRIDGE} &"
+bg_start bridge "${GSOCKS}" bridge -l confidentiality -s rcmd/localhost \
+    -p "127.0.0.1:${PORT}" -b "127.0.0.1:${BRIDGE}"
+if ! wait_port "${BRIDGE}" 10 "$(bg_pid bridge)"; then
+	echo "demo: the bridge did not start:" >&2
+	cat bridge.err >&2
+	exit 1
+fi
+sed 's/^/    /' bridge.err
+NAUTH=$(grep -c 'event=auth-ok' "${SOCKD_LOG}")
+echo "\$ curl --socks5-hostname 127.0.0.1:${BRIDGE}" \
+    "http://127.0.0.1:${WEB}/index.html" \
+    "    # $(curl --version | head -n 1 | cut -d ' ' -f 1-2), plain SOCKS 5"
+curl -sS --max-time 30 --socks5-hostname "127.0.0.1:${BRIDGE}" \
+    "http://127.0.0.1:${WEB}/index.html" >curl.out 2>curl.err
+rc=$?
+sed 's/^/    /' curl.out curl.err
+if [ ${rc} -ne 0 ] || ! grep -q "Hello from behind sockd" curl.out; then
+	echo "demo: curl through the bridge failed; the bridge and the" \
+	    "server said:" >&2
+	cat bridge.err >&2
+	tail -n 20 "${SOCKD_LOG}" >&2
+	exit 1
+fi
+echo "sockd authenticated the bridge's session (auth-ok):"
+grep 'event=auth-ok' "${SOCKD_LOG}" | sed "1,${NAUTH}d" >auth.new
+sed 's/^/    /' auth.new
+if [ "$(wc -l <auth.new)" -ne 1 ] ||
+    ! grep -q 'principal=alice@SOCKD\.TEST level=confidentiality$' auth.new
+then
+	echo "demo: no auth-ok line at confidentiality for the bridge" >&2
+	exit 1
+fi
 
 step "done; stopping sockd and the KDC"
 exit 0

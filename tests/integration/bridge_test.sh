@@ -6,9 +6,9 @@
 # through the bridge, then sockd with socksmethod gssapi, against a
 # real Heimdal KDC on 127.0.0.1, with gsocks built against Heimdal and
 # against MIT.  What the proxy refuses reaches curl as the proxy's reply
-# code; what the bridge cannot do (no ticket, a level refused, BIND and
-# UDP ASSOCIATE for now, no route in socks.conf) reaches it as a SOCKS
-# failure; the bridge logs why and goes on serving.
+# code; what the bridge cannot do (no ticket, a level refused, no route
+# in socks.conf) reaches it as a SOCKS failure; the bridge logs why and
+# goes on serving.  BIND and UDP ASSOCIATE: bindudp_test.sh.
 
 . "$(atf_get_srcdir)/../lib/sockd.subr"
 . "$(atf_get_srcdir)/../lib/realm.subr"
@@ -326,9 +326,9 @@ forward_cleanup()
 atf_test_case refusals cleanup
 refusals_head()
 {
-	atf_set descr "The proxy's refusals reach curl with its reply code;" \
-	    "BIND and UDP ASSOCIATE get 07, a method other than none 05 ff;" \
-	    "the bridge serves on"
+	atf_set descr "The proxy's refusals reach curl, and BIND and UDP" \
+	    "ASSOCIATE clients, with its reply code; a method other than" \
+	    "none gets 05 ff; the bridge serves on"
 	atf_set require.user root
 }
 refusals_body()
@@ -355,17 +355,19 @@ refusals_body()
 	atf_check -o match:"192\.0\.2\.1:${WEB}: connection not allowed by the server's rules" \
 	    cat br.err
 
-	# BIND and UDP ASSOCIATE: command not supported, for now.
+	# BIND and UDP ASSOCIATE go upstream, where this sockd.conf allows
+	# connect only: its 02 comes back.  (bindudp_test.sh has them
+	# allowed.)
 	atf_check -s exit:0 "${TOOLS}/rawsock" 127.0.0.1 "${bp}" \
 	    send "05 01 00" expect "05 00" \
 	    send "05 02 00 01 7f 00 00 01 00 50" \
-	    expect "05 07 00 01 00 00 00 00 00 00" expecteof
+	    expect "05 02 00 01 00 00 00 00 00 00" expecteof
 	atf_check -s exit:0 "${TOOLS}/rawsock" 127.0.0.1 "${bp}" \
 	    send "05 01 00" expect "05 00" \
 	    send "05 03 00 01 00 00 00 00 00 00" \
-	    expect "05 07 00 01 00 00 00 00 00 00" expecteof
-	atf_check -o match:"BIND 127\.0\.0\.1:80: the proxy does not support BIND yet" \
-	    -o match:"UDP ASSOCIATE 0\.0\.0\.0:0: the proxy does not support UDP ASSOCIATE yet" \
+	    expect "05 02 00 01 00 00 00 00 00 00" expecteof
+	atf_check -o match:"the proxy did not listen \(BIND\) for 127\.0\.0\.1:80: connection not allowed by the server's rules" \
+	    -o match:"the proxy did not relay UDP \(UDP ASSOCIATE\) from 127\.0\.0\.1:[0-9]+: connection not allowed by the server's rules" \
 	    cat br.err
 	# An unknown command, 07 too; greeting and request in one write.
 	atf_check -s exit:0 "${TOOLS}/rawsock" 127.0.0.1 "${bp}" \
@@ -382,8 +384,9 @@ refusals_body()
 	bridge_alive br
 	fetch_ok "${bp}"
 	last_auth "level=confidentiality\$"
-	# Only the CONNECTs that the bridge forwarded reached the proxy.
-	auth_count 3
+	# What the bridge forwarded reached the proxy: three CONNECTs, the
+	# BIND and the UDP ASSOCIATE.
+	auth_count 5
 }
 refusals_cleanup()
 {
