@@ -128,6 +128,5 @@ int	 auth_gss_protect(struct auth_session *, const void *, size_t,
 int	 auth_gss_export(struct auth_session *, gss_buffer_t, char *,
 	    size_t);
 void	 auth_gss_free(struct auth_session *);
-const char *auth_gss_levelname(int);
 
 #endif /* SOCKD_AUTH_H */

@@ -31,6 +31,7 @@
 
 #include "config.h"
 #include "auth.h"
+#include "util.h"
 
 static int	 ag_fail(struct auth_session *, char *, size_t,
 		    const char *, ...)
@@ -70,22 +71,6 @@ ag_state_name(enum auth_state st)
 		return ("failed");
 	}
 	return ("unknown");
-}
-
-const char *
-auth_gss_levelname(int level)
-{
-	switch (level) {
-	case GSS_LEVEL_CLEAR:
-		return ("clear");
-	case GSS_LEVEL_INTEGRITY:
-		return ("integrity");
-	case GSS_LEVEL_CONF:
-		return ("confidentiality");
-	case GSS_LEVEL_PERMESSAGE:
-		return ("per-message protection");
-	}
-	return ("an undefined level");
 }
 
 static int
@@ -343,7 +328,7 @@ ag_levels_text(unsigned int mask, char *buf, size_t len)
 			continue;
 		if (n++ > 0)
 			(void)strlcat(buf, " or ", len);
-		(void)strlcat(buf, auth_gss_levelname(l), len);
+		(void)strlcat(buf, level_str(l), len);
 	}
 	if (n == 0)
 		(void)strlcpy(buf, "no level", len);
@@ -365,12 +350,12 @@ ag_check_level(struct auth_session *as, int level, char *err,
 	if (level < GSS_LEVEL_CLEAR || level > GSS_LEVEL_CONF)
 		return (ag_fail(as, err, errlen, "client asked for "
 		    "protection level %d (%s), which is never granted",
-		    level, auth_gss_levelname(level)));
+		    level, level_str(level)));
 	if ((as->as_gss.gc_levels & GSS_LEVEL_BIT(level)) == 0) {
 		ag_levels_text(as->as_gss.gc_levels, allowed,
 		    sizeof(allowed));
 		return (ag_fail(as, err, errlen, "client asked for %s, "
-		    "rule allows %s", auth_gss_levelname(level), allowed));
+		    "rule allows %s", level_str(level), allowed));
 	}
 	if ((level == GSS_LEVEL_INTEGRITY &&
 	    (as->as_flags & GSS_C_INTEG_FLAG) == 0) ||
@@ -378,7 +363,7 @@ ag_check_level(struct auth_session *as, int level, char *err,
 	    (as->as_flags & GSS_C_CONF_FLAG) == 0))
 		return (ag_fail(as, err, errlen, "client asked for %s, "
 		    "which its context does not offer (%s not set)",
-		    auth_gss_levelname(level), level == GSS_LEVEL_CONF ?
+		    level_str(level), level == GSS_LEVEL_CONF ?
 		    "GSS_C_CONF_FLAG" : "GSS_C_INTEG_FLAG"));
 	return (0);
 }

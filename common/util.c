@@ -71,8 +71,10 @@ level_str(int level)
 		return ("integrity");
 	case GSS_LEVEL_CONF:
 		return ("confidentiality");
+	case GSS_LEVEL_PERMESSAGE:
+		return ("per-message protection");
 	}
-	return ("none");
+	return ("an undefined level");
 }
 
 const char *
