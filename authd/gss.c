@@ -132,22 +132,46 @@ ag_fail_status(struct auth_session *as, char *err, size_t errlen,
 	return (ag_fail(as, err, errlen, "%s: %s", call, maj));
 }
 
-/* A name as text; refused if it doesn't fit or holds a NUL byte. */
+/*
+ * A name as text, in the krb5 mechanism's exported form: the principal as
+ * krb5_unparse_name() writes it, with '\\', '/' and '@' inside components
+ * quoted and control characters escaped, so that two principals never
+ * read the same.  gss_display_name() gives Heimdal's display form, which
+ * drops that quoting ("ev<LF>il" shows as "evnil"): unfit for the audit
+ * log and for the user: rules that match on this text.  The exported
+ * token is RFC 2743 section 3.2's: 04 01, the mechanism OID's length and
+ * DER, the name's length and the name.  Refused if anything is off, if
+ * it does not fit, or holds a NUL byte.
+ */
 static int
 ag_name_text(gss_name_t name, char *buf, size_t len)
 {
 	gss_buffer_desc	 b;
 	OM_uint32	 major, minor;
+	const uint8_t	*p;
+	size_t		 oidlen, namelen, off;
 	int		 ret = -1;
 
-	major = gss_display_name(&minor, name, &b, NULL);
+	major = gss_export_name(&minor, name, &b);
 	if (GSS_ERROR(major))
 		return (-1);
-	if (b.length < len && memchr(b.value, '\0', b.length) == NULL) {
-		memcpy(buf, b.value, b.length);
-		buf[b.length] = '\0';
-		ret = 0;
-	}
+	p = b.value;
+	if (b.length < 4 || p[0] != 0x04 || p[1] != 0x01)
+		goto done;
+	oidlen = (size_t)p[2] << 8 | p[3];
+	off = 4 + oidlen;
+	if (b.length < off + 4)
+		goto done;
+	namelen = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 |
+	    (size_t)p[off + 2] << 8 | p[off + 3];
+	off += 4;
+	if (namelen != b.length - off || namelen >= len ||
+	    memchr(p + off, '\0', namelen) != NULL)
+		goto done;
+	memcpy(buf, p + off, namelen);
+	buf[namelen] = '\0';
+	ret = 0;
+done:
 	(void)gss_release_buffer(&minor, &b);
 	return (ret);
 }

@@ -54,6 +54,7 @@
 #define CFX_MDBLOCK		128	/* the largest digest block (SHA-384) */
 #define CFX_MAXLEN		(1 << 30)	/* int lengths for EVP */
 #define CFX_WINDOW		64	/* datagrams: bits in cx_seen */
+#define CFX_CONFPOOL		(16 * CFX_BLOCK)	/* confounders */
 /* Heimdal takes only 32-bit sequence numbers; stop before them. */
 #define CFX_SEQMAX		0xffffffffULL
 
@@ -131,6 +132,8 @@ struct cfx_ctx {
 	EVP_MD_CTX		*cx_md;
 	struct cfx_dir		 cx_send;
 	struct cfx_dir		 cx_recv;
+	uint8_t			 cx_conf[CFX_CONFPOOL];
+	size_t			 cx_confoff;	/* next unused */
 };
 
 /*
@@ -264,18 +267,18 @@ cfx_nfold(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
 	memset(out, 0, outlen);
 	if (inlen == 0 || outlen == 0 || outlen > 64 || inlen > 64)
 		return;
+	/* Euclid's gcd, for the lcm. */
 	for (a = inlen, b = outlen; b != 0; t = a % b, a = b, b = t)
 		;
 	lcm = inlen / a * outlen;
 	nbits = inlen * 8;
 	memset(acc, 0, sizeof(acc));
 	for (k = 0; k < lcm; k++) {
+		/* Byte k % inlen of the repetition, whose first bit is this. */
 		rot = (13 * (k / inlen)) % nbits;
-		for (v = 0, t = 0; t < 8; t++) {
-			bit = (8 * (k % inlen) + t + nbits - rot) % nbits;
-			v = v << 1 | ((in[bit / 8] >> (7 - bit % 8)) & 1);
-		}
-		acc[k % outlen] += v;
+		bit = (8 * (k % inlen) + nbits - rot) % nbits;
+		v = (unsigned int)in[bit / 8] << 8 | in[(bit / 8 + 1) % inlen];
+		acc[k % outlen] += (v >> (8 - bit % 8)) & 0xff;
 	}
 	for (carry = 0;;) {
 		for (k = outlen; k-- > 0;) {
@@ -339,22 +342,19 @@ cfx_mac_end(EVP_MD_CTX *md, const struct cfx_mac *k, uint8_t *out)
 	return (rv);
 }
 
-/* RFC 3961 DK for AES: the n-folded constant encrypted, repeatedly. */
+/*
+ * RFC 3961 DK for AES: the n-folded constant encrypted, repeatedly, by
+ * c, an ECB context with the base key.
+ */
 static int
-cfx_dk(const struct cfx_etype *et, const struct cfx_alg *alg,
-    const uint8_t *base, const uint8_t *cst, uint8_t *out)
+cfx_dk(const struct cfx_etype *et, EVP_CIPHER_CTX *c, const uint8_t *cst,
+    uint8_t *out)
 {
-	EVP_CIPHER_CTX	*c;
 	uint8_t		 blk[CFX_BLOCK];
 	size_t		 off, n;
 	int		 outl, rv = -1;
 
-	if ((c = EVP_CIPHER_CTX_new()) == NULL)
-		return (-1);
 	cfx_nfold(cst, 5, blk, sizeof(blk));
-	if (EVP_EncryptInit_ex(c, alg->ca_ecb, NULL, base, NULL) != 1 ||
-	    EVP_CIPHER_CTX_set_padding(c, 0) != 1)
-		goto done;
 	for (off = 0; off < et->et_keylen; off += n) {
 		if (EVP_EncryptUpdate(c, blk, &outl, blk, sizeof(blk)) != 1 ||
 		    outl != sizeof(blk))
@@ -366,7 +366,6 @@ cfx_dk(const struct cfx_etype *et, const struct cfx_alg *alg,
 	rv = 0;
  done:
 	explicit_bzero(blk, sizeof(blk));
-	EVP_CIPHER_CTX_free(c);
 	return (rv);
 }
 
@@ -401,9 +400,15 @@ cfx_kdf_sha2(const struct cfx_etype *et, const struct cfx_alg *alg,
 	return (rv);
 }
 
+/* The base key where derivation needs it: DK encrypts with it. */
+struct cfx_base {
+	const uint8_t	*bk_key;
+	EVP_CIPHER_CTX	*bk_ecb;	/* RFC 3961 only */
+};
+
 static int
 cfx_derive(struct cfx_ctx *cx, const struct cfx_alg *alg,
-    const uint8_t *base, int usage, uint8_t which, uint8_t *out,
+    const struct cfx_base *base, int usage, uint8_t which, uint8_t *out,
     size_t outlen)
 {
 	uint8_t	 cst[5];
@@ -411,15 +416,15 @@ cfx_derive(struct cfx_ctx *cx, const struct cfx_alg *alg,
 	cfx_put32(cst, usage);
 	cst[4] = which;
 	if (cx->cx_et->et_rfc8009)
-		return (cfx_kdf_sha2(cx->cx_et, alg, cx->cx_md, base, cst, out,
-		    outlen));
-	return (cfx_dk(cx->cx_et, alg, base, cst, out));
+		return (cfx_kdf_sha2(cx->cx_et, alg, cx->cx_md, base->bk_key,
+		    cst, out, outlen));
+	return (cfx_dk(cx->cx_et, base->bk_ecb, cst, out));
 }
 
 /* Ke, Ki and Kc of one key usage, in their contexts. */
 static int
 cfx_dir_init(struct cfx_ctx *cx, const struct cfx_alg *alg,
-    struct cfx_dir *d, const uint8_t *base, int usage, int enc)
+    struct cfx_dir *d, const struct cfx_base *base, int usage, int enc)
 {
 	const struct cfx_etype	*et = cx->cx_et;
 	uint8_t			 ke[CFX_MAXKEY], k[CFX_MAXKEY];
@@ -461,7 +466,8 @@ cfx_new(int type, const void *key, size_t keylen, int initiator,
 	const struct cfx_alg	*alg;
 	const struct cfx_etype	*et;
 	struct cfx_ctx		*cx;
-	int			 su, ru;
+	struct cfx_base		 base;
+	int			 su, ru, ok;
 
 	if (cfx_init() == -1 || (et = cfx_etype(type, &alg)) == NULL ||
 	    keylen != et->et_keylen || sendseq > CFX_SEQMAX)
@@ -472,11 +478,20 @@ cfx_new(int type, const void *key, size_t keylen, int initiator,
 	cx->cx_initiator = initiator != 0;
 	cx->cx_subkey = acceptor_subkey != 0;
 	cx->cx_sendseq = sendseq;
+	cx->cx_confoff = sizeof(cx->cx_conf);
 	su = initiator ? CFX_KU_INITIATOR_SEAL : CFX_KU_ACCEPTOR_SEAL;
 	ru = initiator ? CFX_KU_ACCEPTOR_SEAL : CFX_KU_INITIATOR_SEAL;
-	if ((cx->cx_md = EVP_MD_CTX_new()) == NULL ||
-	    cfx_dir_init(cx, alg, &cx->cx_send, key, su, 1) == -1 ||
-	    cfx_dir_init(cx, alg, &cx->cx_recv, key, ru, 0) == -1) {
+	base.bk_key = key;
+	base.bk_ecb = NULL;
+	ok = (cx->cx_md = EVP_MD_CTX_new()) != NULL;
+	if (ok && !et->et_rfc8009)
+		ok = (base.bk_ecb = EVP_CIPHER_CTX_new()) != NULL &&
+		    EVP_EncryptInit_ex(base.bk_ecb, alg->ca_ecb, NULL, key,
+		    NULL) == 1 && EVP_CIPHER_CTX_set_padding(base.bk_ecb, 0) == 1;
+	ok = ok && cfx_dir_init(cx, alg, &cx->cx_send, &base, su, 1) == 0 &&
+	    cfx_dir_init(cx, alg, &cx->cx_recv, &base, ru, 0) == 0;
+	EVP_CIPHER_CTX_free(base.bk_ecb);
+	if (!ok) {
 		cfx_free(cx);
 		return (NULL);
 	}
@@ -621,6 +636,25 @@ cfx_cts_tail(struct cfx_dir *d, uint8_t *t, size_t tlen)
 	return (0);
 }
 
+/*
+ * A fresh random confounder.  RAND_bytes() costs more than a small
+ * token's encryption, so they are drawn sixteen at a time, per context
+ * (never shared across a fork), and wiped as they are used.
+ */
+static int
+cfx_confounder(struct cfx_ctx *cx, uint8_t *out)
+{
+	if (cx->cx_confoff == sizeof(cx->cx_conf)) {
+		if (RAND_bytes(cx->cx_conf, sizeof(cx->cx_conf)) != 1)
+			return (-1);
+		cx->cx_confoff = 0;
+	}
+	memcpy(out, cx->cx_conf + cx->cx_confoff, CFX_BLOCK);
+	explicit_bzero(cx->cx_conf + cx->cx_confoff, CFX_BLOCK);
+	cx->cx_confoff += CFX_BLOCK;
+	return (0);
+}
+
 /* Wrap with confidentiality: header | E(conf | data | header) | H. */
 static enum cfx_status
 cfx_seal(struct cfx_ctx *cx, const uint8_t *in, size_t len, uint8_t *out)
@@ -631,7 +665,7 @@ cfx_seal(struct cfx_ctx *cx, const uint8_t *in, size_t len, uint8_t *out)
 	size_t			 n = CFX_BLOCK + len + CFX_HDRLEN;
 
 	cfx_header(cx, 1, cx->cx_sendseq, out);
-	if (RAND_bytes(p, CFX_BLOCK) != 1)
+	if (cfx_confounder(cx, p) == -1)
 		return (CFX_CRYPTO);
 	if (len > 0)
 		memcpy(p + CFX_BLOCK, in, len);

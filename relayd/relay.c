@@ -70,7 +70,7 @@ relay_session_start(struct relay_session *rs)
 		return;
 	}
 	rs->rs_state = RS_REQUEST;
-	event_set(&rs->rs_cev, rs->rs_cfd, 0, relay_client_ev, rs);
+	rs->rs_cwatch = 0;
 	relay_timer_set(rs, relay_conf.sc_timeout_negotiate);
 	relay_events(rs);
 }
@@ -83,12 +83,14 @@ relay_close(struct relay_session *rs, const char *reason)
 	int64_t	 ms = mono_ms() - rs->rs_start;
 
 	log_audit("event=session-end sid=%016llx client=%s principal=%s "
-	    "method=%s level=%s command=%s target=%s bytes_out=%llu "
-	    "bytes_in=%llu%s duration=%lld.%03lld reason=\"%s\"",
+	    "method=%s level=%s protect=%s command=%s target=%s "
+	    "bytes_out=%llu bytes_in=%llu%s duration=%lld.%03lld "
+	    "reason=\"%s\"",
 	    (unsigned long long)rs->rs_sid, rs->rs_caddr,
 	    rs->rs_principal[0] ? log_escape_word(rs->rs_principal, pb,
 	    sizeof(pb)) : "-", method_str(rs->rs_method),
 	    rs->rs_method == METHOD_GSSAPI ? level_str(rs->rs_level) : "-",
+	    relay_gss_protect(rs),
 	    command_str(rs->rs_req.sr_cmd),
 	    rs->rs_taddr[0] ? rs->rs_taddr : "-",
 	    (unsigned long long)rs->rs_up.rd_bytes,
@@ -134,6 +136,35 @@ relay_timer(int fd, short event, void *arg)
 	}
 }
 
+/*
+ * Persistent events, changed only when what a descriptor waits for
+ * changes: in a steady transfer each chunk costs a read and a write, not
+ * two epoll_ctl calls per descriptor as re-adding one-shot events did.
+ */
+static void
+relay_watch(struct event *ev, short *watch, int fd, short want,
+    void (*cb)(int, short, void *), struct relay_session *rs)
+{
+	if (want == *watch)
+		return;
+	if (*watch != 0)
+		event_del(ev);
+	*watch = want;
+	if (want == 0)
+		return;
+	event_set(ev, fd, want | EV_PERSIST, cb, rs);
+	event_add(ev, NULL);
+}
+
+/* A descriptor's events go; the next relay_events() sets them anew. */
+void
+relay_unwatch(struct event *ev, short *watch)
+{
+	if (*watch != 0)
+		event_del(ev);
+	*watch = 0;
+}
+
 /* What each descriptor waits for follows from the buffers' state. */
 int
 relay_dir_pending(const struct relay_dir *rd)
@@ -172,19 +203,11 @@ relay_events(struct relay_session *rs)
 		cev |= EV_WRITE;
 	if (rs->rs_state == RS_CONNECT)
 		tev |= EV_WRITE;
-	event_del(&rs->rs_cev);
-	if (cev) {
-		event_set(&rs->rs_cev, rs->rs_cfd, cev, relay_client_ev, rs);
-		event_add(&rs->rs_cev, NULL);
-	}
-	if (rs->rs_tfd != -1) {
-		event_del(&rs->rs_tev);
-		if (tev) {
-			event_set(&rs->rs_tev, rs->rs_tfd, tev,
-			    relay_target_ev, rs);
-			event_add(&rs->rs_tev, NULL);
-		}
-	}
+	relay_watch(&rs->rs_cev, &rs->rs_cwatch, rs->rs_cfd, cev,
+	    relay_client_ev, rs);
+	if (rs->rs_tfd != -1)
+		relay_watch(&rs->rs_tev, &rs->rs_twatch, rs->rs_tfd, tev,
+		    relay_target_ev, rs);
 }
 
 /*
@@ -219,7 +242,6 @@ relay_flush_client(struct relay_session *rs)
 	struct relay_dir	*rd = &rs->rs_down;
 	struct iovec		 iov[2];
 	ssize_t			 n;
-	OM_uint32		 minor;
 
 	if (rd->rd_tok.length == 0) {
 		n = write(rs->rs_cfd, rd->rd_buf + rd->rd_off,
@@ -242,7 +264,7 @@ relay_flush_client(struct relay_session *rs)
 	rd->rd_hdrlen = GSSF_HDRLEN;
 	rd->rd_tokoff += n - iov[0].iov_len;
 	if (rd->rd_tokoff == rd->rd_tok.length)
-		gss_release_buffer(&minor, &rd->rd_tok);
+		relay_gss_release(rs, &rd->rd_tok);
 	return (0);
 }
 
@@ -320,7 +342,6 @@ relay_request_gss(struct relay_session *rs)
 	size_t		 take, prev;
 	ssize_t		 n = 0;
 	uint8_t		 rep;
-	OM_uint32	 minor;
 	int		 r;
 
 	while ((r = relay_next_token(rs, &out, &why)) == 1) {
@@ -338,10 +359,10 @@ relay_request_gss(struct relay_session *rs)
 				rs->rs_up.rd_tok = out;
 				rs->rs_up.rd_tokoff = n - prev;
 			} else
-				gss_release_buffer(&minor, &out);
+				relay_gss_release(rs, &out);
 			break;
 		}
-		gss_release_buffer(&minor, &out);
+		relay_gss_release(rs, &out);
 		if (rs->rs_reqlen == sizeof(rs->rs_reqbuf)) {
 			n = -1;
 			rep = SOCKS_REP_FAILURE;
@@ -592,7 +613,7 @@ relay_connect(struct relay_session *rs)
 		return;
 	}
 	rs->rs_tfd = fd;
-	event_set(&rs->rs_tev, fd, 0, relay_target_ev, rs);
+	rs->rs_twatch = 0;
 	if (relay_bind_external(rs, fd) == -1) {
 		log_warn("session %016llx: bind to external address",
 		    (unsigned long long)rs->rs_sid);
@@ -709,7 +730,7 @@ relay_refuse(struct relay_session *rs, uint8_t rep)
 		return;
 	rs->rs_state = RS_REPLY;
 	if (rs->rs_tfd != -1) {
-		event_del(&rs->rs_tev);
+		relay_unwatch(&rs->rs_tev, &rs->rs_twatch);
 		close(rs->rs_tfd);
 		rs->rs_tfd = -1;
 	}
@@ -794,7 +815,6 @@ relay_up_prepare(struct relay_session *rs)
 {
 	gss_buffer_desc	 out = GSS_C_EMPTY_BUFFER;
 	const char	*why = NULL;
-	OM_uint32	 minor;
 	int		 r;
 
 	if (!relay_gssmode(rs) || rs->rs_up.rd_tok.length != 0)
@@ -805,7 +825,7 @@ relay_up_prepare(struct relay_session *rs)
 			rs->rs_up.rd_tokoff = 0;
 			return (0);
 		}
-		gss_release_buffer(&minor, &out);
+		relay_gss_release(rs, &out);
 	}
 	if (r == -1) {
 		relay_close(rs, why);
@@ -825,7 +845,6 @@ relay_write_target(struct relay_session *rs)
 	const uint8_t		*p;
 	size_t			 len;
 	ssize_t			 n;
-	OM_uint32		 minor;
 
 	if (rd->rd_tok.length > 0) {
 		p = (uint8_t *)rd->rd_tok.value + rd->rd_tokoff;
@@ -847,7 +866,7 @@ relay_write_target(struct relay_session *rs)
 	if (rd->rd_tok.length > 0) {
 		rd->rd_tokoff += n;
 		if (rd->rd_tokoff == rd->rd_tok.length) {
-			gss_release_buffer(&minor, &rd->rd_tok);
+			relay_gss_release(rs, &rd->rd_tok);
 			rd->rd_tokoff = 0;
 		}
 	} else {

@@ -167,7 +167,7 @@ relay_bind_accept(int lfd, short event, void *arg)
 	relay_bind_free(rs);
 	rs->rs_tfd = fd;
 	strlcpy(rs->rs_taddr, pb, sizeof(rs->rs_taddr));
-	event_set(&rs->rs_tev, fd, 0, NULL, rs);
+	rs->rs_twatch = 0;
 	if (relay_send_reply(rs, SOCKS_REP_SUCCEEDED,
 	    (struct sockaddr *)&peer) == -1)
 		return;

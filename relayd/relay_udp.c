@@ -347,7 +347,6 @@ relay_udp_from_client(int fd, short event, void *arg)
 	enum gssf_status	 st;
 	size_t			 toklen;
 	ssize_t			 n;
-	OM_uint32		 minor;
 
 	(void)event;
 	n = recvfrom(fd, udp_buf, sizeof(udp_buf), 0,
@@ -374,7 +373,7 @@ relay_udp_from_client(int fd, short event, void *arg)
 		return;
 	}
 	relay_udp_request(rs, pt.value, pt.length);
-	gss_release_buffer(&minor, &pt);
+	relay_gss_release(rs, &pt);
 }
 
 /* A reply from a target, with its UDP header, to the client; -1 dropped. */
@@ -386,7 +385,6 @@ relay_udp_to_client(struct relay_session *rs, uint8_t *dgram, size_t len)
 	struct msghdr		 msg;
 	struct iovec		 iov[2];
 	uint8_t			 hdr[GSSF_HDRLEN];
-	OM_uint32		 minor;
 	ssize_t			 n;
 
 	memset(&msg, 0, sizeof(msg));
@@ -410,7 +408,7 @@ relay_udp_to_client(struct relay_session *rs, uint8_t *dgram, size_t len)
 		msg.msg_iovlen = 1;
 	}
 	n = sendmsg(ru->ru_cfd, &msg, 0);
-	gss_release_buffer(&minor, &tok);
+	relay_gss_release(rs, &tok);
 	if (n == -1) {
 		relay_udp_drop(rs, strerror(errno));
 		return (-1);

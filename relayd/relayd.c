@@ -59,7 +59,7 @@ RB_GENERATE(relay_tree, relay_session, rs_node, relay_cmp)
 __attribute__((__noreturn__)) static void
 usage(void)
 {
-	fprintf(stderr, "usage: sockd-relay -I instance -d level [-L]\n"
+	fprintf(stderr, "usage: sockd-relay -I instance -d level [-GLS]\n"
 	    "sockd-relay is started by sockd(8), not by hand.\n");
 	exit(1);
 }
@@ -71,7 +71,7 @@ main(int argc, char *argv[])
 	char		 name[32];
 	int		 ch, debug = 0;
 
-	while ((ch = getopt(argc, argv, "d:I:LS")) != -1) {
+	while ((ch = getopt(argc, argv, "d:GI:LS")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = strtonum(optarg, 0, 10, &errstr);
@@ -83,6 +83,10 @@ main(int argc, char *argv[])
 			    SOCKD_MAXRELAYS - 1, &errstr);
 			if (errstr != NULL)
 				errx(1, "instance %s: %s", optarg, errstr);
+			break;
+		case 'G':
+			/* Benchmarks: per-message protection by the library. */
+			relay_gss_library = 1;
 			break;
 		case 'L':
 			relay_logfile = 1;
@@ -226,21 +230,20 @@ void
 relay_session_free(struct relay_session *rs)
 {
 	struct relay_end	 re;
-	OM_uint32		 minor;
 
 	event_del(&rs->rs_timer);
 	if (rs->rs_cfd != -1) {
-		event_del(&rs->rs_cev);
+		relay_unwatch(&rs->rs_cev, &rs->rs_cwatch);
 		close(rs->rs_cfd);
 	}
 	if (rs->rs_tfd != -1) {
-		event_del(&rs->rs_tev);
+		relay_unwatch(&rs->rs_tev, &rs->rs_twatch);
 		close(rs->rs_tfd);
 	}
 	relay_bind_free(rs);
 	relay_udp_free(rs);
-	gss_release_buffer(&minor, &rs->rs_up.rd_tok);
-	gss_release_buffer(&minor, &rs->rs_down.rd_tok);
+	relay_gss_release(rs, &rs->rs_up.rd_tok);
+	relay_gss_release(rs, &rs->rs_down.rd_tok);
 	free(rs->rs_up.rd_buf);
 	free(rs->rs_down.rd_buf);
 	relay_gss_free(rs);
@@ -281,11 +284,26 @@ relay_client(struct imsg *imsg)
 			close(fd);
 		return;
 	}
+	/*
+	 * Not even the front end gets a client carried without the
+	 * authentication the configuration demands: method none only if
+	 * it is configured, and never for a session authd authenticated.
+	 */
+	if (rl.rl_method == METHOD_NONE &&
+	    !rule_method_allowed(&relay_conf.sc_socksmethods, METHOD_NONE)) {
+		log_warnx("%s: session %016llx: method none is not configured",
+		    __func__, (unsigned long long)rl.rl_sid);
+		close(fd);
+		return;
+	}
 	if ((rs = relay_session_get(rl.rl_sid)) == NULL ||
-	    rs->rs_have_client) {
+	    rs->rs_have_client ||
+	    (rs->rs_have_ctx && rl.rl_method != METHOD_GSSAPI)) {
 		log_warnx("%s: session %016llx refused", __func__,
 		    (unsigned long long)rl.rl_sid);
 		close(fd);
+		if (rs != NULL && rs->rs_have_ctx && !rs->rs_have_client)
+			relay_session_free(rs);
 		return;
 	}
 	rs->rs_have_client = 1;

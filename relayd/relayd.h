@@ -70,6 +70,7 @@ struct relay_session {
 	int			 rs_level;		/* -1: method none */
 	int			 rs_srule;		/* socks rule, -1 */
 	gss_ctx_id_t		 rs_gctx;
+	struct cfx_ctx		*rs_cfx;		/* RFC 4121 fast path */
 	uint32_t		 rs_flags;
 	size_t			 rs_maxplain;		/* per token */
 	char			 rs_principal[SOCKD_NAME_MAX];
@@ -87,6 +88,8 @@ struct relay_session {
 	size_t			 rs_reqlen;
 	struct event		 rs_cev;		/* client */
 	struct event		 rs_tev;		/* target */
+	short			 rs_cwatch;		/* events in rs_cev */
+	short			 rs_twatch;		/* events in rs_tev */
 	struct event		 rs_timer;
 	struct relay_dir	 rs_up;			/* client to target */
 	struct relay_dir	 rs_down;		/* target to client */
@@ -114,6 +117,7 @@ void	 relay_close(struct relay_session *, const char *);
 int	 relay_gssmode(const struct relay_session *);
 void	 relay_timer_set(struct relay_session *, int);
 void	 relay_events(struct relay_session *);
+void	 relay_unwatch(struct event *, short *);
 int	 relay_dir_pending(const struct relay_dir *);
 int	 relay_to_client(struct relay_session *, const uint8_t *, size_t);
 int	 relay_send_reply(struct relay_session *, uint8_t,
@@ -139,6 +143,9 @@ void	 relay_udp_free(struct relay_session *);
 const char *relay_udp_counts(struct relay_session *, char *, size_t);
 
 /* relay_gss.c */
+extern int	 relay_gss_library;	/* -G: no RFC 4121 fast path */
+void	 relay_gss_release(struct relay_session *, gss_buffer_t);
+const char *relay_gss_protect(const struct relay_session *);
 int	 relay_gss_import(struct relay_session *, const void *, size_t);
 int	 relay_gss_wrap(struct relay_session *, const void *, size_t,
 	    gss_buffer_t);

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <event.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,13 +67,20 @@ child_name(struct sockd_child *ch)
 static void
 child_exec(struct sockd_child *ch, int fd)
 {
-	char	 dbg[8], inst[8], *argv[10];
-	int	 argc = 0;
+	char	 dbg[8], inst[8], *argv[12];
+	int	 argc = 0, chan, logf = -1;
 
-	if (dup2(fd, PROC_PARENT_FD) == -1)
-		fatal("dup2");
-	if (parent_logfd != -1 &&
-	    dup2(parent_logfd, PROC_PARENT_FD + 1) == -1)
+	/*
+	 * Both descriptors go above the fixed slots first: the log file
+	 * may itself be descriptor 3 or 4.  dup2() onto the slot then also
+	 * clears close-on-exec, which dup2(n, n) would not.
+	 */
+	if ((chan = fcntl(fd, F_DUPFD_CLOEXEC, PROC_PARENT_FD + 8)) == -1 ||
+	    (parent_logfd != -1 && (logf = fcntl(parent_logfd,
+	    F_DUPFD_CLOEXEC, PROC_PARENT_FD + 8)) == -1))
+		fatal("fcntl F_DUPFD");
+	if (dup2(chan, PROC_PARENT_FD) == -1 ||
+	    (logf != -1 && dup2(logf, PROC_PARENT_FD + 1) == -1))
 		fatal("dup2");
 	(void)snprintf(dbg, sizeof(dbg), "%d", sockd_conf.sc_debug);
 	(void)snprintf(inst, sizeof(inst), "%d", ch->ch_instance);
@@ -97,6 +105,8 @@ child_exec(struct sockd_child *ch, int fd)
 		argv[argc++] = "-L";	/* fd 4 is the logoutput file */
 	if (parent_sbdebug)
 		argv[argc++] = "-S";	/* sandbox debug: development only */
+	if (parent_gsslib && ch->ch_proc == PROC_RELAY)
+		argv[argc++] = "-G";	/* no RFC 4121 fast path */
 	argv[argc] = NULL;
 	execv(ch->ch_proc == PROC_FRONT ? parent_self :
 	    ch->ch_proc == PROC_AUTH ? parent_authpath : parent_relaypath,

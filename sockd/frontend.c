@@ -37,6 +37,12 @@
 #define FRONT_BUFSZ		(GSSF_HDRLEN + GSSF_MAXTOKEN)
 #define FRONT_OUTSZ		(GSSF_HDRLEN + GSSF_MAXTOKEN + GSSF_ABORTLEN)
 #define FRONT_MINBUF		512	/* a greeting, most replies */
+/*
+ * All negotiation buffers together: a flood of clients each announcing a
+ * 64 KiB token must not take the front end's memory (1024 of them would
+ * be 64 MiB); past this, new tokens are refused, not buffered.
+ */
+#define FRONT_MAXBUFBYTES	(16 * 1024 * 1024)
 
 enum front_state {
 	FS_GREETING,		/* VER NMETHODS METHODS */
@@ -96,6 +102,7 @@ static struct event		 front_backoff;
 static int			 front_logfile;
 static int			 front_sbdebug;
 static int			 front_nsessions;
+static size_t			 front_bufbytes;	/* all fs_in, fs_out */
 static int			 front_paused;
 static int			 front_accepting;
 static struct front_tree	 front_sessions = RB_INITIALIZER(&front_sessions);
@@ -482,6 +489,7 @@ front_close(struct front_session *fs)
 	limit_fd(-1);
 	RB_REMOVE(front_tree, &front_sessions, fs);
 	config_unref(fs->fs_cfg);
+	front_bufbytes -= fs->fs_insize + fs->fs_outsize;
 	free(fs->fs_in);
 	free(fs->fs_out);
 	free(fs);
@@ -524,8 +532,13 @@ front_grow(uint8_t **buf, size_t *size, size_t need, size_t max)
 	if (need > max)
 		return (-1);
 	n = need < FRONT_MINBUF ? FRONT_MINBUF : need;
+	if (front_bufbytes + (n - *size) > FRONT_MAXBUFBYTES) {
+		errno = ENOBUFS;
+		return (-1);
+	}
 	if ((p = realloc(*buf, n)) == NULL)
 		return (-1);
+	front_bufbytes += n - *size;
 	*buf = p;
 	*size = n;
 	return (0);

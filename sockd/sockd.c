@@ -49,6 +49,7 @@ char				 parent_relaypath[PATH_MAX];
 int				 parent_logfd = -1;
 int				 parent_stopping;
 int				 parent_sbdebug;
+int				 parent_gsslib;
 static const char		*parent_conffile;
 
 static int			 parent_nrelays;
@@ -71,7 +72,7 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-DVv] [-d level] [-f file] [-N relays] "
+	fprintf(stderr, "usage: %s [-DGSVv] [-d level] [-f file] [-N relays] "
 	    "[-p pidfile]\n", __progname);
 	exit(1);
 }
@@ -93,7 +94,7 @@ main(int argc, char *argv[])
 	int		 ch, verify = 0, detach = 0, nrelays = 0, logfile = 0, i;
 	FILE		*fp;
 
-	while ((ch = getopt(argc, argv, "Dd:f:LN:P:p:SVv")) != -1) {
+	while ((ch = getopt(argc, argv, "Dd:f:GLN:P:p:SVv")) != -1) {
 		switch (ch) {
 		case 'D':
 			detach = 1;
@@ -105,6 +106,10 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			conffile = optarg;
+			break;
+		case 'G':
+			/* Benchmarks: relays protect with the library only. */
+			parent_gsslib = 1;
 			break;
 		case 'L':
 			logfile = 1;
@@ -292,8 +297,9 @@ parent_listen_one(const struct listenaddr *la)
 	int	 fd, on = 1;
 
 	addr_str((const struct sockaddr *)&la->la_ss, buf, sizeof(buf));
-	if ((fd = socket(la->la_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK,
-	    0)) == -1)
+	/* Close-on-exec: only the front end gets them, through imsg. */
+	if ((fd = socket(la->la_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
 		fatal("socket for %s", buf);
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
 		fatal("SO_REUSEADDR on %s", buf);

@@ -59,6 +59,7 @@ extern char			 parent_relaypath[PATH_MAX];
 extern int			 parent_logfd;
 extern int			 parent_stopping;
 extern int			 parent_sbdebug;
+extern int			 parent_gsslib;
 void	 parent_send_keytabs(struct proc_chan *, const struct sockd_conf *);
 void	 parent_reload_done(struct sockd_conf *, struct rule *, int);
 int	 parent_keytabs_reread(void);

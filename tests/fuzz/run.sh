@@ -51,6 +51,7 @@ options()
 	fuzz_gssreader)	echo "-max_len=140000" ;;
 	fuzz_config)	echo "-max_len=8192 -dict=${top}/config.dict" ;;
 	fuzz_keytab)	echo "-max_len=4096" ;;
+	fuzz_cfx)	echo "-max_len=4200" ;;
 	# No message is larger than PROC_MAX_IMSGSIZE plus its header, and
 	# the read buffer is 64 KiB: 1 MiB is far beyond any of it.
 	fuzz_imsg)	echo "-max_len=140000 -malloc_limit_mb=1" ;;

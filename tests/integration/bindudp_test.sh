@@ -215,7 +215,7 @@ bind_end_ok()
 	wait_log "event=session-end .* command=bind target=127\.0\.0\.1:${PEER} "
 	line=$(grep -E "event=session-end .* target=127\.0\.0\.1:${PEER} " \
 	    "${SOCKD_LOG}" | tail -n 1)
-	want="method=$1 level=$2 command=bind target=127\.0\.0\.1:${PEER} "
+	want="method=$1 level=$2 protect=[^ ]* command=bind target=127\.0\.0\.1:${PEER} "
 	want="${want}bytes_out=$3 bytes_in=$3 .*reason=\"closed\""
 	echo "${line}" | grep -q -E "${want}" ||
 	    atf_fail "unexpected session end: ${line}"
@@ -424,7 +424,7 @@ bind_refused_body()
 	wait_log "event=request-block .* command=bindreply \
 target=127\.0\.0\.1:[0-9]+ rule=\"socks block rule #1"
 	wait_log "BIND: connection from 127\.0\.0\.1:[0-9]+ refused"
-	wait_log "event=session-end .* level=integrity command=bind \
+	wait_log "event=session-end .* level=integrity protect=[^ ]* command=bind \
 target=0\.0\.0\.0:0 "
 	bridge_alive br
 }

@@ -175,7 +175,7 @@ last_end_ok()
 	local line n want
 
 	line=$(grep -E 'event=session-end' "${SOCKD_LOG}" | tail -n 1)
-	want="method=gssapi level=$1 command=connect"
+	want="method=gssapi level=$1 protect=[^ ]* command=connect"
 	want="${want} target=localhost:${WEB} bytes_out=[1-9][0-9]* "
 	want="${want}.*reason=\"closed\""
 	echo "${line}" | grep -q -E "${want}" ||
@@ -314,7 +314,7 @@ forward_body()
 		    "${fp}" echopattern 1M 7 shut expecteof
 		bg_stop fwdecho || atf_fail "forward ignored SIGTERM"
 	done
-	want="level=integrity command=connect target=127\.0\.0\.1:${ep}"
+	want="level=integrity protect=[^ ]* command=connect target=127\.0\.0\.1:${ep}"
 	atf_check -o match:"${want} bytes_out=1048576 bytes_in=1048576 " \
 	    -x "grep -E 'event=session-end' '${SOCKD_LOG}' | tail -n 1"
 }

@@ -156,7 +156,7 @@ transfer()
 	atf_check -o match:"principal=alice@SOCKD\.TEST level=${level}" \
 	    cat last.auth
 	last_event session-end >last.end
-	atf_check -o match:"level=${level} command=connect" \
+	atf_check -o match:"level=${level} protect=[^ ]* command=connect" \
 	    -o match:"target=127\.0\.0\.1:${ECHO} ${BYTES}" \
 	    -o match:'reason="closed"' cat last.end
 }

@@ -714,7 +714,7 @@ EOF
 	re="^relay [0-9]+: event=session-end sid=[0-9a-f]{16}"
 	c4="client=127\.0\.0\.1:[0-9]+"
 	c6="client=\[::1\]:[0-9]+"
-	none="principal=- method=none level=- command=connect"
+	none="principal=- method=none level=- protect=- command=connect"
 	end="duration=[0-9]+\.[0-9]{3} reason=\"closed\"\$"
 	l4="${re} ${c4} ${none} target=127\.0\.0\.1"
 	l6="${re} ${c6} ${none} target=localhost"
