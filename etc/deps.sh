@@ -10,12 +10,17 @@
 #   tests:  kyua atf-sh libatf-dev heimdal-kdc heimdal-clients curl
 #           bmake (the build is checked under BSD make too) mandoc
 #   fuzzing: clang libclang-rt-14-dev (libFuzzer; make fuzz, fuzz-short)
+#   hardening tests: strace (provoking a real seccomp kill, tracing the
+#           calls the systemd unit must allow), systemd (only for
+#           systemd-analyze security on etc/sockd.service; nothing is
+#           started)
 
 set -eu
 
 PKGS="gcc make pkg-config byacc libbsd-dev libevent-dev libc-ares-dev
 libseccomp-dev libssl-dev heimdal-dev krb5-multidev kyua atf-sh libatf-dev
-heimdal-kdc heimdal-clients curl bmake mandoc clang libclang-rt-14-dev"
+heimdal-kdc heimdal-clients curl bmake mandoc clang libclang-rt-14-dev
+strace systemd"
 
 missing=""
 for p in $PKGS; do
