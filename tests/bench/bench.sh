@@ -499,7 +499,8 @@ idle_one()
 # claimed.
 bench_libpath_switch()
 {
-	LIBPATH_ARGS=${BENCH_LIBPATH_ARGS:-}
+	# sockd -G: the relays protect every message with the library.
+	LIBPATH_ARGS=${BENCH_LIBPATH_ARGS:--G}
 	LIBPATH_CONF=${BENCH_LIBPATH_CONF:-}
 	[ -n "${LIBPATH_ARGS}${LIBPATH_CONF}" ]
 }
