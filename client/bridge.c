@@ -39,6 +39,7 @@
 
 #include "log.h"
 #include "gsocks.h"
+#include "util.h"
 
 #define BR_BUFSIZE	GS_EARLYMAX	/* greeting, request, early data */
 #define BR_LISTENMAX	8		/* addresses one -b or -L binds */
@@ -597,14 +598,14 @@ br_upstream(struct br_conn *c, uint8_t cmd, const struct socks_addr *dst,
 		if (r == NULL) {
 			log_warnx("connection %llu from %s: no route in %s "
 			    "for %s %s", c->c_id, c->c_peerstr,
-			    sv->sv_routefile, route_cmdname(cmd), d);
+			    sv->sv_routefile, command_str(cmd), d);
 			if (u != NULL)
 				udp_free(u);
 			br_reply_fail(c, SOCKS_REP_NOTALLOWED);
 			return;
 		}
 		log_debug("connection %llu: %s %s by the route at %s",
-		    c->c_id, route_cmdname(cmd), d, r->r_where);
+		    c->c_id, command_str(cmd), d, r->r_where);
 		conf = &r->r_conf;
 	}
 	if ((s = engine_session_new(conf, &br_local, c, c->c_fd, c->c_fd,

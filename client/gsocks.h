@@ -281,7 +281,6 @@ const struct gs_route *route_match(const struct gs_route *,
 int		 route_addr(struct gs_raddr *, const char *, const char **);
 int		 route_port(struct gs_raddr *, const char *, const char *,
 		    const char *, const char **);
-const char	*route_cmdname(uint8_t);
 
 /*
  * udp.c: the datagrams of a UDP ASSOCIATE.  udp_new() opens the local

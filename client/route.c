@@ -23,21 +23,6 @@ static int	route_addr_match(const struct gs_raddr *,
 		    const struct socks_addr *);
 static int	route_port_match(const struct gs_raddr *, in_port_t);
 
-const char *
-route_cmdname(uint8_t cmd)
-{
-	switch (cmd) {
-	case SOCKS_CMD_CONNECT:
-		return ("connect");
-	case SOCKS_CMD_BIND:
-		return ("bind");
-	case SOCKS_CMD_UDPASSOCIATE:
-		return ("udpassociate");
-	default:
-		return ("unknown command");
-	}
-}
-
 static unsigned int
 route_cmdbit(uint8_t cmd)
 {
