@@ -29,9 +29,10 @@ static void	 proc_chan_handler(int, short, void *);
 
 #if defined(__SANITIZE_ADDRESS__)
 /*
- * Sanitizer builds (CI): LeakSanitizer's check at exit needs /proc and
- * ptrace, which the chroot and the sandbox take away from every child,
- * so the daemons run without it; the unit tests and the client keep it.
+ * Sanitizer builds: LeakSanitizer's check at exit needs /proc and
+ * ptrace, which the chroot and the sandbox take away from every child
+ * (a sandboxed process running it is killed), so the daemons never run
+ * it, whatever ASAN_OPTIONS says elsewhere.
  */
 const char	*__asan_default_options(void);
 

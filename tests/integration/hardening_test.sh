@@ -985,6 +985,19 @@ printf "served %d closed %d refused %d waiting %d failed %d\n",
 EOF
 }
 
+# The memory cap: 64 MiB, as the issue asks.  A build with
+# AddressSanitizer (CI's second run of the suite) carries shadow memory
+# and a quarantine of freed blocks in every process, so the same flood
+# is given a cap that means the same thing to it.
+memcap_mb()
+{
+	if grep -qa __asan_init "${SOCKD}" 2>/dev/null; then
+		echo 1024
+	else
+		echo 64
+	fi
+}
+
 # The memory cgroup controller this machine offers us: v2 (memory in
 # cgroup.controllers) or v1 (/sys/fs/cgroup/memory).  Prints the type
 # and the directory of a new child cgroup under ours.
@@ -997,7 +1010,7 @@ cgroup_make()
 		rel=$(sed -n 's/^0:://p' /proc/self/cgroup)
 		dir=/sys/fs/cgroup${rel%/}/sockd-hw-$$
 		mkdir "${dir}" 2>/dev/null || return 1
-		echo 64M >"${dir}/memory.max" || return 1
+		echo "$(memcap_mb)M" >"${dir}/memory.max" || return 1
 		echo 0 >"${dir}/memory.swap.max" 2>/dev/null
 		echo "v2 ${dir}"
 		return 0
@@ -1006,7 +1019,8 @@ cgroup_make()
 	rel=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)
 	dir=/sys/fs/cgroup/memory${rel%/}/sockd-hw-$$
 	mkdir "${dir}" 2>/dev/null || return 1
-	echo 67108864 >"${dir}/memory.limit_in_bytes" || return 1
+	echo $(($(memcap_mb) * 1048576)) >"${dir}/memory.limit_in_bytes" ||
+	    return 1
 	echo "v1 ${dir}"
 }
 
