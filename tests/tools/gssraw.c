@@ -435,34 +435,7 @@ gr_send(const unsigned char *p, size_t len)
 static int
 gr_recv(unsigned char *buf, size_t want, size_t *got)
 {
-	struct pollfd	 pfd;
-	long long	 deadline = tu_now_ms() + gr_timeout;
-	ssize_t		 n;
-
-	*got = 0;
-	pfd.fd = gr_fd;
-	pfd.events = POLLIN;
-	while (*got < want) {
-		if (poll(&pfd, 1, tu_timeleft(deadline)) == 0)
-			return (-1);
-		n = read(gr_fd, buf + *got, want - *got);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == ECONNRESET) {
-				gr_closed = 1;
-				return (0);
-			}
-			warn("read");
-			return (-1);
-		}
-		if (n == 0) {
-			gr_closed = 1;
-			return (0);
-		}
-		*got += n;
-	}
-	return (1);
+	return (tu_readn(gr_fd, buf, want, got, gr_timeout, &gr_closed));
 }
 
 static int

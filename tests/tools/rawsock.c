@@ -338,34 +338,7 @@ rs_send(int fd, const unsigned char *p, size_t len, int slow)
 static int
 rs_recv(int fd, unsigned char *buf, size_t want, size_t *got)
 {
-	struct pollfd	 pfd;
-	long long	 deadline = tu_now_ms() + rs_timeout;
-	ssize_t		 n;
-
-	*got = 0;
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	while (*got < want) {
-		if (poll(&pfd, 1, tu_timeleft(deadline)) == 0)
-			return (-1);
-		n = read(fd, buf + *got, want - *got);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == ECONNRESET) {
-				rs_closed = 1;
-				return (0);
-			}
-			warn("read");
-			return (-1);
-		}
-		if (n == 0) {
-			rs_closed = 1;
-			return (0);
-		}
-		*got += n;
-	}
-	return (1);
+	return (tu_readn(fd, buf, want, got, rs_timeout, &rs_closed));
 }
 
 static int

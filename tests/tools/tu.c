@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <err.h>
+#include <poll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -208,4 +209,43 @@ tu_straddr(const struct sockaddr *sa, socklen_t salen)
 	snprintf(buf, sizeof(buf), sa->sa_family == AF_INET6 ? "[%s]:%d" :
 	    "%s:%d", host, port);
 	return (buf);
+}
+
+/*
+ * Read exactly want bytes from fd within timeout_ms.  1: all there; 0:
+ * the peer closed (or reset) first, and *closed is set; -1: timeout or
+ * error.  *got says how many came either way.
+ */
+int
+tu_readn(int fd, unsigned char *buf, size_t want, size_t *got, int timeout_ms,
+    int *closed)
+{
+	struct pollfd	 pfd;
+	long long	 deadline = tu_now_ms() + timeout_ms;
+	ssize_t		 n;
+
+	*got = 0;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (*got < want) {
+		if (poll(&pfd, 1, tu_timeleft(deadline)) == 0)
+			return (-1);
+		n = read(fd, buf + *got, want - *got);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno == ECONNRESET) {
+				*closed = 1;
+				return (0);
+			}
+			warn("read");
+			return (-1);
+		}
+		if (n == 0) {
+			*closed = 1;
+			return (0);
+		}
+		*got += n;
+	}
+	return (1);
 }

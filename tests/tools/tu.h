@@ -17,6 +17,7 @@ int		 tu_writeport(const char *, int);
 int		 tu_nonblock(int);
 long long	 tu_now_ms(void);
 int		 tu_timeleft(long long);
+int		 tu_readn(int, unsigned char *, size_t, size_t *, int, int *);
 int		 tu_port(const char *);
 const char	*tu_straddr(const struct sockaddr *, socklen_t);
 
