@@ -176,6 +176,12 @@ main(int argc, char *argv[])
 
 	parent_paths(argv[0]);
 	parent_logging(detach);
+	/*
+	 * A SIGHUP or SIGUSR1 before the event loop handles them must not
+	 * end the daemon with their default action: ignored until then.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
 	parent_listen();
 	parent_keytabs_read();
 	if (mkdir(SOCKD_CHROOT, 0755) == -1 && errno != EEXIST)

@@ -93,6 +93,8 @@ reload_live_body()
 	ops_setup
 	conf ""
 	sockd_start sockd.conf "${PORT}" || atf_fail "sockd did not start"
+	# Signals are handled once the parent says it is ready.
+	wait_log "parent: ready" || atf_fail "sockd never became ready"
 
 	# A session that sends half its data, waits through the reload,
 	# then sends the rest.
@@ -141,6 +143,8 @@ reload_refused_body()
 	ops_setup
 	conf ""
 	sockd_start sockd.conf "${PORT}" || atf_fail "sockd did not start"
+	# Signals are handled once the parent says it is ready.
+	wait_log "parent: ready" || atf_fail "sockd never became ready"
 
 	echo "bogus: keyword" >>sockd.conf
 	kill -HUP "$(sockd_pid)"
@@ -182,6 +186,8 @@ one_sid_body()
 	ops_setup
 	conf ""
 	sockd_start sockd.conf "${PORT}" || atf_fail "sockd did not start"
+	# Signals are handled once the parent says it is ready.
+	wait_log "parent: ready" || atf_fail "sockd never became ready"
 	echo hello | through "${ECHO}" >/dev/null || atf_fail "session failed"
 	wait_log "event=session-end" || atf_fail "no session-end"
 
@@ -214,6 +220,7 @@ stats_and_stop_body()
 	ops_setup
 	conf ""
 	sockd_start sockd.conf "${PORT}" -N 2 || atf_fail "sockd did not start"
+	wait_log "parent: ready" || atf_fail "sockd never became ready"
 
 	(echo first; sleep 20) | through "${ECHO}" >live.out 2>/dev/null &
 	wait_log "event=request-pass" || atf_fail "no session"
