@@ -82,6 +82,22 @@ int		 auth_replay_check_and_add(struct replay *, const void *,
 size_t		 auth_replay_count(const struct replay *);
 
 /* gss.c */
+
+/*
+ * The acceptor credential of one keytab, shared by the sessions that use
+ * it: auth_cred_new() returns it with one reference (the keytab
+ * table's), every session takes one, the last auth_cred_unref() frees
+ * it.
+ */
+struct auth_cred {
+	gss_cred_id_t	 ac_cred;
+	int		 ac_refs;
+};
+
+struct auth_cred *auth_cred_new(krb5_keytab, char *, size_t);
+struct auth_cred *auth_cred_ref(struct auth_cred *);
+void		  auth_cred_unref(struct auth_cred *);
+
 #define AUTH_GSS_MAXROUNDS	8	/* context tokens per session */
 #define AUTH_GSS_MAXTOKEN	65535	/* RFC 1961: a 2 octet length */
 
@@ -105,7 +121,7 @@ struct auth_session {
 	struct replay		*as_replay;
 	struct gssconf		 as_gss;	/* of the client rule */
 	struct auth_service	 as_svc;
-	gss_cred_id_t		 as_cred;
+	struct auth_cred	*as_cred;	/* a reference */
 	gss_ctx_id_t		 as_gctx;
 	int			 as_rounds;
 
@@ -119,7 +135,7 @@ struct auth_session {
 };
 
 int	 auth_gss_init(struct auth_session *, krb5_context,
-	    const struct gssconf *, krb5_keytab, struct replay *,
+	    const struct gssconf *, struct auth_cred *, struct replay *,
 	    char *, size_t);
 int	 auth_gss_token(struct auth_session *, const void *, size_t,
 	    gss_buffer_t, int *, char *, size_t);

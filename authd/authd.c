@@ -47,6 +47,8 @@ static char			 authd_reload_err[256];
 static krb5_context		 authd_krb;
 static krb5_keytab		 authd_keytabs[SOCKD_MAXKEYTABS];
 static krb5_keytab		 authd_nextkt[SOCKD_MAXKEYTABS];
+static struct auth_cred		*authd_creds[SOCKD_MAXKEYTABS];
+static struct auth_cred		*authd_nextcred[SOCKD_MAXKEYTABS];
 static struct replay		*authd_replay;
 static struct proc_chan		 authd_parent;
 static struct proc_chan		 authd_front;
@@ -210,6 +212,9 @@ authd_cfg_keytab(struct imsg *imsg)
 	    &authd_nextkt[ck.ck_id], err, sizeof(err));
 	/* The bytes held keys; they go now that the keytab has them. */
 	explicit_bzero(bytes, len - sizeof(ck));
+	if (weak != -1 && (authd_nextcred[ck.ck_id] =
+	    auth_cred_new(authd_nextkt[ck.ck_id], err, sizeof(err))) == NULL)
+		weak = -1;
 	if (weak == -1) {
 		if (!authd_started)
 			fatalx("%s", err);
@@ -223,12 +228,15 @@ authd_cfg_keytab(struct imsg *imsg)
 		    ck.ck_name, weak, weak == 1 ? "" : "s");
 }
 
+/* Sessions in flight keep their credential, and with it its keytab. */
 static void
-authd_keytabs_free(krb5_keytab *kts)
+authd_keytabs_free(krb5_keytab *kts, struct auth_cred **creds)
 {
 	int	 i;
 
 	for (i = 0; i < SOCKD_MAXKEYTABS; i++) {
+		auth_cred_unref(creds[i]);
+		creds[i] = NULL;
 		if (kts[i] != NULL)
 			auth_keytab_free(authd_krb, kts[i]);
 		kts[i] = NULL;
@@ -239,9 +247,11 @@ authd_keytabs_free(krb5_keytab *kts)
 static void
 authd_take(void)
 {
-	authd_keytabs_free(authd_keytabs);
+	authd_keytabs_free(authd_keytabs, authd_creds);
 	memcpy(authd_keytabs, authd_nextkt, sizeof(authd_keytabs));
 	memset(authd_nextkt, 0, sizeof(authd_nextkt));
+	memcpy(authd_creds, authd_nextcred, sizeof(authd_creds));
+	memset(authd_nextcred, 0, sizeof(authd_nextcred));
 	config_unref(authd_cfg);
 	authd_cfg = authd_next;
 	authd_next = NULL;
@@ -277,7 +287,7 @@ authd_reload(void)
 		    authd_reload_err, sizeof(authd_reload_err));
 	if (authd_reload_err[0] != '\0') {
 		strlcpy(cr.cr_reason, authd_reload_err, sizeof(cr.cr_reason));
-		authd_keytabs_free(authd_nextkt);
+		authd_keytabs_free(authd_nextkt, authd_nextcred);
 		config_unref(authd_next);
 		authd_next = NULL;
 	} else {
@@ -474,7 +484,7 @@ authd_begin(struct imsg *imsg)
 		authd_fail(ad, "the client rule's settings are not in the "
 		    "configuration (reloaded meanwhile?)", NULL);
 	else if (gc->gc_keytab_id < 0 || gc->gc_keytab_id >= SOCKD_MAXKEYTABS ||
-	    authd_keytabs[gc->gc_keytab_id] == NULL)
+	    authd_creds[gc->gc_keytab_id] == NULL)
 		/* gssapi is not a configured method: no keytab was read. */
 		authd_fail(ad, "GSS-API is not configured", NULL);
 	else if (authd_nsessions > AUTHD_MAXSESSIONS)
@@ -482,7 +492,7 @@ authd_begin(struct imsg *imsg)
 	else if (!authd_relay_up[ab.ab_relay])
 		authd_fail(ad, "relay unavailable", NULL);
 	else if (auth_gss_init(&ad->ad_as, authd_krb, gc,
-	    authd_keytabs[gc->gc_keytab_id], authd_replay, err,
+	    authd_creds[gc->gc_keytab_id], authd_replay, err,
 	    sizeof(err)) == -1)
 		authd_fail(ad, err, NULL);
 }
@@ -678,7 +688,7 @@ authd_term(void)
 
 	RB_FOREACH_SAFE(ad, authd_tree, &authd_sessions, next)
 		authd_free(ad);
-	authd_keytabs_free(authd_keytabs);
+	authd_keytabs_free(authd_keytabs, authd_creds);
 }
 
 static void

@@ -176,21 +176,70 @@ done:
 	return (ret);
 }
 
+/*
+ * The acceptor credential over one in-memory keytab, with no principal
+ * (see auth_service_parse() for why the service is checked after the
+ * fact).  Made once per keytab loaded, not per session: Heimdal makes a
+ * krb5 context for each gss_krb5_import_cred(), reading krb5.conf, and
+ * that was a tenth of authd's time per session.  Heimdal resolves the
+ * keytab again by name and holds its own reference to it.  Sessions
+ * take a reference of their own, so that those in flight at a reload
+ * finish with the credential they began with.
+ */
+struct auth_cred *
+auth_cred_new(krb5_keytab kt, char *err, size_t errlen)
+{
+	struct auth_cred	*ac;
+	OM_uint32		 major, minor;
+	char			 maj[256], min[256];
+
+	if ((ac = calloc(1, sizeof(*ac))) == NULL) {
+		(void)snprintf(err, errlen, "%s: out of memory", __func__);
+		return (NULL);
+	}
+	major = gss_krb5_import_cred(&minor, NULL, NULL, kt, &ac->ac_cred);
+	if (GSS_ERROR(major)) {
+		ag_status_text(major, GSS_C_GSS_CODE, maj, sizeof(maj));
+		ag_status_text(minor, GSS_C_MECH_CODE, min, sizeof(min));
+		(void)snprintf(err, errlen, "gss_krb5_import_cred: %s%s%s",
+		    maj, minor != 0 ? ": " : "", minor != 0 ? min : "");
+		free(ac);
+		return (NULL);
+	}
+	ac->ac_refs = 1;
+	return (ac);
+}
+
+struct auth_cred *
+auth_cred_ref(struct auth_cred *ac)
+{
+	ac->ac_refs++;
+	return (ac);
+}
+
+void
+auth_cred_unref(struct auth_cred *ac)
+{
+	OM_uint32	 minor;
+
+	if (ac == NULL || --ac->ac_refs > 0)
+		return;
+	(void)gss_release_cred(&minor, &ac->ac_cred);
+	free(ac);
+}
+
 int
 auth_gss_init(struct auth_session *as, krb5_context ctx,
-    const struct gssconf *gc, krb5_keytab kt, struct replay *rp,
+    const struct gssconf *gc, struct auth_cred *cred, struct replay *rp,
     char *err, size_t errlen)
 {
-	OM_uint32	 major, minor;
-
 	memset(as, 0, sizeof(*as));
 	as->as_state = AUTH_ST_NEW;
 	as->as_ctx = ctx;
 	as->as_gctx = GSS_C_NO_CONTEXT;
-	as->as_cred = GSS_C_NO_CREDENTIAL;
 	as->as_level = -1;
-	if (kt == NULL || rp == NULL)
-		return (ag_fail(as, err, errlen, "no keytab or replay "
+	if (cred == NULL || rp == NULL)
+		return (ag_fail(as, err, errlen, "no credential or replay "
 		    "cache"));
 	as->as_replay = rp;
 	as->as_gss = *gc;
@@ -199,17 +248,7 @@ auth_gss_init(struct auth_session *as, krb5_context ctx,
 	if (auth_service_parse(ctx, as->as_gss.gc_servicename, &as->as_svc,
 	    err, errlen) == -1)
 		return (-1);
-
-	/*
-	 * An acceptor credential over the whole in-memory keytab, with no
-	 * principal: see auth_service_parse() for why the service is
-	 * checked after the fact.  Heimdal resolves the keytab again by
-	 * name, taking its own reference to it.
-	 */
-	major = gss_krb5_import_cred(&minor, NULL, NULL, kt, &as->as_cred);
-	if (GSS_ERROR(major))
-		return (ag_fail_status(as, err, errlen,
-		    "gss_krb5_import_cred", major, minor));
+	as->as_cred = auth_cred_ref(cred);
 	as->as_state = AUTH_ST_BEGIN;
 	return (0);
 }
@@ -316,7 +355,8 @@ auth_gss_token(struct auth_session *as, const void *in, size_t inlen,
 
 	inbuf.value = (void *)(uintptr_t)in;
 	inbuf.length = inlen;
-	major = gss_accept_sec_context(&minor, &as->as_gctx, as->as_cred,
+	major = gss_accept_sec_context(&minor, &as->as_gctx,
+	    as->as_cred->ac_cred,
 	    &inbuf, GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, out, &flags,
 	    NULL, NULL);
 	/* On errors the glue deletes the context and resets the handle. */
@@ -527,9 +567,8 @@ auth_gss_free(struct auth_session *as)
 		(void)gss_delete_sec_context(&minor, &as->as_gctx,
 		    GSS_C_NO_BUFFER);
 	as->as_gctx = GSS_C_NO_CONTEXT;
-	if (as->as_cred != GSS_C_NO_CREDENTIAL)
-		(void)gss_release_cred(&minor, &as->as_cred);
-	as->as_cred = GSS_C_NO_CREDENTIAL;
+	auth_cred_unref(as->as_cred);
+	as->as_cred = NULL;
 	if (as->as_ctx != NULL)
 		auth_service_free(as->as_ctx, &as->as_svc);
 	as->as_state = AUTH_ST_NEW;

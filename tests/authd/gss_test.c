@@ -34,6 +34,7 @@ struct env {
 	struct tk_realm	 e_realm;
 	krb5_context	 e_ctx;
 	krb5_keytab	 e_kt;
+	struct auth_cred *e_cred;	/* the keytab table's reference */
 	krb5_ccache	 e_cc;
 	struct replay	*e_rp;
 	gss_cred_id_t	 e_icred;	/* the user's, to initiate */
@@ -93,6 +94,8 @@ env_setup(struct env *e, const char *extra, int inkeytab)
 	ATF_REQUIRE_MSG(auth_keytab_load(e->e_ctx, buf, len, "test keytab",
 	    0, &e->e_kt, err, sizeof(err)) >= 0, "%s", err);
 	freezero(buf, len);
+	ATF_REQUIRE_MSG((e->e_cred = auth_cred_new(e->e_kt, err,
+	    sizeof(err))) != NULL, "%s", err);
 	ATF_REQUIRE((e->e_rp = auth_replay_create(AUTH_REPLAY_MAX,
 	    krb5_get_max_time_skew(e->e_ctx))) != NULL);
 
@@ -121,6 +124,7 @@ env_free(struct env *e)
 
 	(void)gss_release_cred(&minor, &e->e_icred);
 	auth_replay_free(e->e_rp);
+	auth_cred_unref(e->e_cred);
 	auth_keytab_free(e->e_ctx, e->e_kt);
 	(void)krb5_cc_destroy(e->e_ctx, e->e_cc);
 	krb5_free_context(e->e_ctx);
@@ -145,7 +149,7 @@ session(struct env *e, struct auth_session *as, const char *svc,
 	char		 err[512];
 
 	gssconf_fill(&gc, svc, levels, nec);
-	ATF_REQUIRE_MSG(auth_gss_init(as, e->e_ctx, &gc, e->e_kt, e->e_rp,
+	ATF_REQUIRE_MSG(auth_gss_init(as, e->e_ctx, &gc, e->e_cred, e->e_rp,
 	    err, sizeof(err)) == 0, "%s", err);
 }
 
@@ -409,6 +413,48 @@ ATF_TC_BODY(no_mutual, tc)
 }
 
 /*
+ * One acceptor credential per keytab, shared by its sessions: those begun
+ * before a reload (the table lets go of the credential and closes the
+ * keytab) complete with it, and the last one's end frees it (the
+ * sanitizer run's LeakSanitizer would see it otherwise).
+ */
+KDC_TC(shared_cred, "sessions in flight keep the credential of a keytab "
+    "reloaded away")
+ATF_TC_BODY(shared_cred, tc)
+{
+	struct env		 e;
+	struct auth_session	 a1, a2;
+	struct client		 c1, c2;
+	char			 err[512];
+
+	env_setup(&e, NULL, 0);
+	session(&e, &a1, "", ALL_LEVELS, 0);
+	session(&e, &a2, "", ALL_LEVELS, 0);
+	ATF_CHECK(a1.as_cred == e.e_cred && a2.as_cred == e.e_cred);
+	ATF_CHECK_EQ(e.e_cred->ac_refs, 3);
+
+	auth_cred_unref(e.e_cred);
+	auth_keytab_free(e.e_ctx, e.e_kt);
+	e.e_cred = NULL;
+	e.e_kt = NULL;
+	ATF_CHECK_EQ(a1.as_cred->ac_refs, 2);
+
+	ATF_CHECK_MSG(handshake(&e, &a1, &c1, TK_SERVICE, REQ_FLAGS, err,
+	    sizeof(err)) == 0, "%s", err);
+	ATF_CHECK_EQ(a1.as_state, AUTH_ST_COMPLETE);
+	auth_gss_free(&a1);
+	ATF_CHECK(a1.as_cred == NULL);
+	ATF_CHECK_EQ(a2.as_cred->ac_refs, 1);
+	ATF_CHECK_MSG(handshake(&e, &a2, &c2, TK_SERVICE, REQ_FLAGS, err,
+	    sizeof(err)) == 0, "%s", err);
+	ATF_CHECK_EQ(a2.as_state, AUTH_ST_COMPLETE);
+	auth_gss_free(&a2);
+	client_free(&c1);
+	client_free(&c2);
+	env_free(&e);
+}
+
+/*
  * The same AP-REQ twice: Heimdal alone takes it again (a second, empty
  * cache lets it through), our cache refuses it.
  */
@@ -434,7 +480,7 @@ ATF_TC_BODY(replay, tc)
 
 	ATF_REQUIRE((other = auth_replay_create(16, 300)) != NULL);
 	gssconf_fill(&gc, "", ALL_LEVELS, 0);
-	ATF_REQUIRE(auth_gss_init(&as, e.e_ctx, &gc, e.e_kt, other, err,
+	ATF_REQUIRE(auth_gss_init(&as, e.e_ctx, &gc, e.e_cred, other, err,
 	    sizeof(err)) == 0);
 	ATF_CHECK_MSG(auth_gss_token(&as, c.c_first.value, c.c_first.length,
 	    &out, &complete, err, sizeof(err)) == 0, "%s", err);
@@ -847,6 +893,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, levels);
 	ATF_TP_ADD_TC(tp, no_mutual);
 	ATF_TP_ADD_TC(tp, replay);
+	ATF_TP_ADD_TC(tp, shared_cred);
 	ATF_TP_ADD_TC(tp, services);
 	ATF_TP_ADD_TC(tp, level_refusals);
 	ATF_TP_ADD_TC(tp, context_flags);

@@ -1041,6 +1041,7 @@ export_context(struct krbenv *k, struct initiator *in, gss_buffer_t exp,
 	struct gssconf		 gc;
 	struct replay		*rp;
 	krb5_keytab		 kt;
+	struct auth_cred	*cred;
 	gss_buffer_desc		 tok, out, lt;
 	OM_uint32		 minor;
 	char			 err[512];
@@ -1052,7 +1053,9 @@ export_context(struct krbenv *k, struct initiator *in, gss_buffer_t exp,
 	ATF_REQUIRE((rp = auth_replay_create(AUTH_REPLAY_MAX,
 	    krb5_get_max_time_skew(k->k_ctx))) != NULL);
 	gssconf_fill(&gc, "test keytab");
-	ATF_REQUIRE_MSG(auth_gss_init(&as, k->k_ctx, &gc, kt, rp, err,
+	ATF_REQUIRE_MSG((cred = auth_cred_new(kt, err, sizeof(err))) != NULL,
+	    "%s", err);
+	ATF_REQUIRE_MSG(auth_gss_init(&as, k->k_ctx, &gc, cred, rp, err,
 	    sizeof(err)) == 0, "%s", err);
 	memset(in, 0, sizeof(*in));
 	in->i_ctx = GSS_C_NO_CONTEXT;
@@ -1079,6 +1082,7 @@ export_context(struct krbenv *k, struct initiator *in, gss_buffer_t exp,
 	(void)strlcpy(rc->rc_principal, as.as_principal,
 	    sizeof(rc->rc_principal));
 	auth_gss_free(&as);
+	auth_cred_unref(cred);
 	auth_replay_free(rp);
 	auth_keytab_free(k->k_ctx, kt);
 }
