@@ -2,6 +2,12 @@
  * imsg channels on libevent, in the way of OpenBSD's imsg_event_add():
  * wait for writability only while something is queued, and dispatch each
  * complete message to the owner of the channel.
+ *
+ * A message is written as soon as it is composed, and the write event
+ * is added only if the socket would not take it all.  Both events are
+ * persistent and change only when the need to write does: re-adding the
+ * channel's event after every message was two epoll_ctl() calls a time,
+ * up to thirty per session in the front end.
  */
 
 #include <sys/types.h>
@@ -81,8 +87,10 @@ proc_chan_init(struct proc_chan *pc, int fd, const char *name, int fdpass,
 	pc->pc_dispatch = dispatch;
 	pc->pc_closed = closed;
 	pc->pc_arg = arg;
-	pc->pc_events = EV_READ;
-	event_set(&pc->pc_ev, fd, pc->pc_events, proc_chan_handler, pc);
+	event_set(&pc->pc_ev, fd, EV_READ | EV_PERSIST, proc_chan_handler,
+	    pc);
+	event_set(&pc->pc_wev, fd, EV_WRITE | EV_PERSIST, proc_chan_handler,
+	    pc);
 	event_add(&pc->pc_ev, NULL);
 }
 
@@ -93,23 +101,30 @@ proc_chan_close(struct proc_chan *pc)
 		return;
 	pc->pc_dead = 1;
 	event_del(&pc->pc_ev);
+	if (pc->pc_wpending)
+		event_del(&pc->pc_wev);
+	pc->pc_wpending = 0;
 	imsgbuf_clear(&pc->pc_ibuf);
 	close(pc->pc_fd);
 	pc->pc_fd = -1;
 }
 
+/* Wait for writability exactly while something is queued. */
 void
 proc_chan_event_add(struct proc_chan *pc)
 {
+	int	 want;
+
 	if (pc->pc_dead)
 		return;
-	pc->pc_events = EV_READ;
-	if (imsgbuf_queuelen(&pc->pc_ibuf) > 0)
-		pc->pc_events |= EV_WRITE;
-	event_del(&pc->pc_ev);
-	event_set(&pc->pc_ev, pc->pc_fd, pc->pc_events, proc_chan_handler,
-	    pc);
-	event_add(&pc->pc_ev, NULL);
+	want = imsgbuf_queuelen(&pc->pc_ibuf) > 0;
+	if (want == pc->pc_wpending)
+		return;
+	if (want)
+		event_add(&pc->pc_wev, NULL);
+	else
+		event_del(&pc->pc_wev);
+	pc->pc_wpending = want;
 }
 
 static void
@@ -165,6 +180,18 @@ proc_chan_handler(int fd, short event, void *arg)
 	proc_chan_event_add(pc);
 }
 
+/*
+ * A message just queued goes out now if the socket takes it.  An error
+ * is left for the write event: the handler then loses the channel the
+ * one way it always does, outside the caller's code.
+ */
+static void
+proc_chan_queued(struct proc_chan *pc)
+{
+	(void)imsgbuf_write(&pc->pc_ibuf);
+	proc_chan_event_add(pc);
+}
+
 int
 proc_compose(struct proc_chan *pc, uint32_t type, int fd, const void *data,
     size_t len)
@@ -181,7 +208,7 @@ proc_compose(struct proc_chan *pc, uint32_t type, int fd, const void *data,
 	    len)) == -1)
 		log_warn("%s: imsg_compose to %s", __func__, pc->pc_name);
 	else
-		proc_chan_event_add(pc);
+		proc_chan_queued(pc);
 	return (ret);
 }
 
@@ -201,7 +228,7 @@ proc_composev(struct proc_chan *pc, uint32_t type, int fd,
 	    iovcnt)) == -1)
 		log_warn("%s: imsg_composev to %s", __func__, pc->pc_name);
 	else
-		proc_chan_event_add(pc);
+		proc_chan_queued(pc);
 	return (ret);
 }
 

@@ -16,8 +16,9 @@
 
 struct proc_chan {
 	struct imsgbuf	 pc_ibuf;
-	struct event	 pc_ev;
-	short		 pc_events;
+	struct event	 pc_ev;		/* read, always */
+	struct event	 pc_wev;	/* write, while a queue waits */
+	int		 pc_wpending;	/* pc_wev is added */
 	int		 pc_fd;
 	int		 pc_dead;
 	const char	*pc_name;	/* peer, for log lines */

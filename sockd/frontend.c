@@ -70,6 +70,7 @@ struct front_session {
 	time_t			 fs_accepted;
 	char			 fs_addr[ADDRSTRLEN];
 	struct event		 fs_ev;
+	short			 fs_watch;	/* what fs_ev waits for */
 	struct event		 fs_timer;
 	size_t			 fs_want;	/* bytes the message needs */
 	size_t			 fs_inlen;
@@ -305,21 +306,37 @@ front_find(uint64_t sid)
 	return (RB_FIND(front_tree, &front_sessions, &key));
 }
 
+/*
+ * The client's event is persistent and changes only when what it waits
+ * for does: re-adding it after every read and write was two epoll_ctl()
+ * calls a time.  It must be gone before the descriptor goes to a relay,
+ * or this process's epoll set would keep watching a connection it no
+ * longer holds.
+ */
+static void
+front_watch(struct front_session *fs, short want)
+{
+	if (want == fs->fs_watch)
+		return;
+	if (fs->fs_watch != 0)
+		event_del(&fs->fs_ev);
+	fs->fs_watch = want;
+	if (want == 0)
+		return;
+	event_set(&fs->fs_ev, fs->fs_fd, want | EV_PERSIST, front_io, fs);
+	event_add(&fs->fs_ev, NULL);
+}
+
 /* Wait for the client to be readable or, with output queued, writable. */
 static void
 front_wait(struct front_session *fs)
 {
-	short	 ev;
-
-	event_del(&fs->fs_ev);
 	if (fs->fs_outoff < fs->fs_outlen)
-		ev = EV_WRITE;
+		front_watch(fs, EV_WRITE);
 	else if (fs->fs_state == FS_WAIT_AUTHD)
-		return;
+		front_watch(fs, 0);
 	else
-		ev = EV_READ;
-	event_set(&fs->fs_ev, fs->fs_fd, ev, front_io, fs);
-	event_add(&fs->fs_ev, NULL);
+		front_watch(fs, EV_READ);
 }
 
 static void
@@ -478,7 +495,7 @@ front_close(struct front_session *fs)
 		(void)proc_compose(&front_auth, IMSG_AUTH_ABORT, -1,
 		    &(struct auth_hdr){ .ah_sid = fs->fs_sid },
 		    sizeof(struct auth_hdr));
-	event_del(&fs->fs_ev);
+	front_watch(fs, 0);
 	evtimer_del(&fs->fs_timer);
 	if (fs->fs_fd != -1)
 		close(fs->fs_fd);
@@ -630,6 +647,7 @@ front_handoff(struct front_session *fs)
 		return;
 	}
 	/* The descriptor is the relay's now; imsg closes ours once sent. */
+	front_watch(fs, 0);
 	fs->fs_fd = -1;
 	fs->fs_complete = 1;
 	fs->fs_handed = 1;
@@ -799,6 +817,11 @@ front_read(struct front_session *fs)
 static void
 front_continue(struct front_session *fs)
 {
+	/* A reply goes now if the socket takes it, without an event. */
+	if (fs->fs_outoff < fs->fs_outlen && front_flush(fs) == -1) {
+		front_close(fs);
+		return;
+	}
 	if (fs->fs_outoff < fs->fs_outlen || fs->fs_state == FS_WAIT_AUTHD)
 		front_wait(fs);
 	else if (fs->fs_state == FS_HANDOFF)
