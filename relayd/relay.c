@@ -60,15 +60,29 @@ relay_timer_set(struct relay_session *rs, int seconds)
 	evtimer_add(&rs->rs_timer, &tv);
 }
 
+/* A direction takes its buffer when it is about to hold data... */
+static int
+relay_dir_take(struct relay_dir *rd)
+{
+	if (rd->rd_buf == NULL && (rd->rd_buf = relay_buf_get()) == NULL)
+		return (-1);
+	return (0);
+}
+
+/* ...and gives it back as soon as everything in it is consumed. */
+static void
+relay_dir_idle(struct relay_dir *rd)
+{
+	if (rd->rd_buf == NULL || rd->rd_off != rd->rd_len)
+		return;
+	relay_buf_put(rd->rd_buf);
+	rd->rd_buf = NULL;
+	rd->rd_off = rd->rd_len = 0;
+}
+
 void
 relay_session_start(struct relay_session *rs)
 {
-	if ((rs->rs_up.rd_buf = malloc(RELAY_BUFSZ)) == NULL ||
-	    (rs->rs_down.rd_buf = malloc(RELAY_BUFSZ)) == NULL) {
-		log_warn("%s", __func__);
-		relay_session_free(rs);
-		return;
-	}
 	rs->rs_state = RS_REQUEST;
 	rs->rs_cwatch = 0;
 	relay_timer_set(rs, relay_conf.sc_timeout_negotiate);
@@ -177,6 +191,9 @@ relay_events(struct relay_session *rs)
 {
 	short	 cev = 0, tev = 0;
 
+	relay_dir_idle(&rs->rs_up);
+	relay_dir_idle(&rs->rs_down);
+
 	if (rs->rs_state == RS_REQUEST && !rs->rs_up.rd_eof)
 		cev |= EV_READ;
 	if (rs->rs_state == RS_RELAY) {
@@ -220,6 +237,8 @@ relay_to_client(struct relay_session *rs, const uint8_t *buf, size_t len)
 	struct relay_dir	*rd = &rs->rs_down;
 
 	if (!relay_gssmode(rs)) {
+		if (relay_dir_take(rd) == -1)
+			return (-1);
 		if (buf != rd->rd_buf)
 			memcpy(rd->rd_buf, buf, len);
 		rd->rd_off = 0;
@@ -243,6 +262,8 @@ relay_flush_client(struct relay_session *rs)
 	struct iovec		 iov[2];
 	ssize_t			 n;
 
+	if (!relay_dir_pending(rd))
+		return (0);
 	if (rd->rd_tok.length == 0) {
 		n = write(rs->rs_cfd, rd->rd_buf + rd->rd_off,
 		    rd->rd_len - rd->rd_off);
@@ -281,6 +302,8 @@ relay_next_token(struct relay_session *rs, gss_buffer_t out,
 	enum gssf_status	 st;
 	size_t			 toklen, avail = rd->rd_len - rd->rd_off;
 
+	if (avail == 0)
+		return (0);
 	st = gssframe_parse(rd->rd_buf + rd->rd_off, avail, GSSF_MTYP_DATA,
 	    &toklen);
 	if (st == GSSF_MORE) {
@@ -316,11 +339,17 @@ relay_read_client(struct relay_session *rs)
 
 	if (rd->rd_len >= RELAY_BUFSZ)
 		return (0);
+	if (relay_dir_take(rd) == -1) {
+		relay_close(rs, "out of memory");
+		return (-1);
+	}
 	n = read(rs->rs_cfd, rd->rd_buf + rd->rd_len, RELAY_BUFSZ - rd->rd_len);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return (0);
-	if (n == -1)
+	if (n == -1) {
+		relay_close(rs, "client connection lost");
 		return (-1);
+	}
 	rs->rs_active = mono_ms();
 	if (n == 0) {
 		rd->rd_eof = 1;
@@ -747,6 +776,11 @@ relay_start_relaying(struct relay_session *rs)
 	rs->rs_state = RS_RELAY;
 	rs->rs_active = mono_ms();
 	relay_timer_set(rs, relay_conf.sc_timeout_io);
+	/* The reply goes now if the client's socket takes it. */
+	if (relay_flush_client(rs) == -1) {
+		relay_close(rs, "client connection lost");
+		return;
+	}
 	/* Frames the client sent ahead of the reply are already here. */
 	if (relay_up_prepare(rs) == -1)
 		return;
@@ -849,7 +883,7 @@ relay_write_target(struct relay_session *rs)
 	if (rd->rd_tok.length > 0) {
 		p = (uint8_t *)rd->rd_tok.value + rd->rd_tokoff;
 		len = rd->rd_tok.length - rd->rd_tokoff;
-	} else if (!relay_gssmode(rs)) {
+	} else if (!relay_gssmode(rs) && rd->rd_off < rd->rd_len) {
 		p = rd->rd_buf + rd->rd_off;
 		len = rd->rd_len - rd->rd_off;
 	} else
@@ -887,6 +921,10 @@ relay_read_target(struct relay_session *rs)
 
 	if (relay_gssmode(rs) && rs->rs_maxplain < max)
 		max = rs->rs_maxplain;
+	if (relay_dir_take(rd) == -1) {
+		relay_close(rs, "out of memory");
+		return (-1);
+	}
 	n = read(rs->rs_tfd, rd->rd_buf, max);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return (0);
@@ -925,10 +963,8 @@ relay_client_ev(int fd, short event, void *arg)
 		}
 	}
 	if (event & EV_READ) {
-		if (relay_read_client(rs) == -1) {
-			relay_close(rs, "client connection lost");
-			return;
-		}
+		if (relay_read_client(rs) == -1)
+			return;		/* closed */
 		if (rs->rs_state == RS_REQUEST) {
 			if (relay_gssmode(rs))
 				relay_request_gss(rs);
@@ -948,7 +984,12 @@ relay_client_ev(int fd, short event, void *arg)
 			    "connection");
 			return;
 		}
-		if (rs->rs_state == RS_RELAY && relay_up_prepare(rs) == -1)
+		/*
+		 * What was read goes now if the target takes it: a write
+		 * event only when it would block, not one per chunk.
+		 */
+		if (rs->rs_state == RS_RELAY && (relay_up_prepare(rs) == -1 ||
+		    relay_write_target(rs) == -1 || relay_up_prepare(rs) == -1))
 			return;
 	}
 	if (rs->rs_state == RS_RELAY && relay_shutdowns(rs) == -1)
@@ -977,6 +1018,12 @@ relay_target_ev(int fd, short event, void *arg)
 	if (event & EV_READ) {
 		if (relay_read_target(rs) == -1)
 			return;
+		/* As toward the target: written now if the client takes it. */
+		if (relay_dir_pending(&rs->rs_down) &&
+		    relay_flush_client(rs) == -1) {
+			relay_close(rs, "client connection lost");
+			return;
+		}
 	}
 	if (relay_shutdowns(rs) == -1)
 		return;

@@ -20,8 +20,8 @@
  * state came with the context, and the sequence number it carried (then
  * authenticated) starts ours.
  *
- * The fast path's output buffers are GSSF_MAXTOKEN-sized malloc()ed
- * blocks kept in a small pool: relay_gss_release() puts them back, and
+ * The fast path's output buffers are relay buffers (relay_buf.c):
+ * relay_gss_release() puts them back in the pool, and
  * gss_release_buffer() on one merely frees it.  Its errors are logged as
  * the library's are, "gss_wrap: ..." and "gss_unwrap: ...", with cfx.c's
  * reasons; which code protects a session is in its debug line.
@@ -39,14 +39,8 @@
 #include "log.h"
 #include "relayd.h"
 
-#define RELAY_GSS_BUFSZ		(GSSF_MAXTOKEN + 1)
-#define RELAY_GSS_POOLMAX	8
-
 /* -G: every session on the GSS-API library, for comparison. */
 int			 relay_gss_library;
-
-static void		*relay_gss_pool[RELAY_GSS_POOLMAX];
-static int		 relay_gss_npool;
 
 static void	 relay_gss_cfx(struct relay_session *, OM_uint32);
 
@@ -188,27 +182,6 @@ relay_gss_protect(const struct relay_session *rs)
 	return (rs->rs_cfx != NULL ? cfx_name(rs->rs_cfx) : "gssapi");
 }
 
-static void *
-relay_gss_buf_get(void)
-{
-	void	*p;
-
-	if (relay_gss_npool > 0)
-		return (relay_gss_pool[--relay_gss_npool]);
-	if ((p = malloc(RELAY_GSS_BUFSZ)) == NULL)
-		log_warn("%s", __func__);
-	return (p);
-}
-
-static void
-relay_gss_buf_put(void *p)
-{
-	if (relay_gss_npool < RELAY_GSS_POOLMAX)
-		relay_gss_pool[relay_gss_npool++] = p;
-	else
-		free(p);
-}
-
 /*
  * Gives back what relay_gss_wrap() or relay_gss_unwrap*() returned.  A
  * fast-path session's buffers all come from the pool (it copies even the
@@ -223,7 +196,7 @@ relay_gss_release(struct relay_session *rs, gss_buffer_t buf)
 		(void)gss_release_buffer(&minor, buf);
 		return;
 	}
-	relay_gss_buf_put(buf->value);
+	relay_buf_put(buf->value);
 	buf->value = NULL;
 	buf->length = 0;
 }
@@ -236,14 +209,14 @@ relay_gss_cfx_wrap(struct relay_session *rs, const void *buf, size_t len,
 	size_t		 n;
 	void		*p;
 
-	if ((p = relay_gss_buf_get()) == NULL)
+	if ((p = relay_buf_get()) == NULL)
 		return (-1);
 	st = cfx_wrap(rs->rs_cfx, rs->rs_level == GSS_LEVEL_CONF, buf, len,
 	    p, GSSF_MAXTOKEN, &n);
 	if (st != CFX_OK) {
 		log_warnx("session %016llx: gss_wrap: %s",
 		    (unsigned long long)rs->rs_sid, cfx_strerror(st));
-		relay_gss_buf_put(p);
+		relay_buf_put(p);
 		return (-1);
 	}
 	out->value = p;
@@ -370,7 +343,7 @@ relay_gss_cfx_first(struct relay_session *rs, const void *buf, size_t len,
 	    relay_gss_lib_unwrap(rs, buf, len, &pt);
 	if (r == -1)
 		return (-1);
-	if (pt.length > RELAY_GSS_BUFSZ || (p = relay_gss_buf_get()) == NULL) {
+	if (pt.length > RELAY_BUFSZ || (p = relay_buf_get()) == NULL) {
 		gss_release_buffer(&minor, &pt);
 		return (-1);
 	}
@@ -395,15 +368,15 @@ relay_gss_cfx_unwrap(struct relay_session *rs, const void *buf, size_t len,
 
 	if (!cfx_recv_started(rs->rs_cfx))
 		return (relay_gss_cfx_first(rs, buf, len, out, dgram));
-	if (cfx_unwrap_size(len) > RELAY_GSS_BUFSZ) {
+	if (cfx_unwrap_size(len) > RELAY_BUFSZ) {
 		if (!dgram)
 			log_warnx("session %016llx: token too large",
 			    (unsigned long long)rs->rs_sid);
 		return (-1);
 	}
-	if ((p = relay_gss_buf_get()) == NULL)
+	if ((p = relay_buf_get()) == NULL)
 		return (-1);
-	st = cfx_unwrap(rs->rs_cfx, dgram, buf, len, p, RELAY_GSS_BUFSZ, &n,
+	st = cfx_unwrap(rs->rs_cfx, dgram, buf, len, p, RELAY_BUFSZ, &n,
 	    &conf);
 	if (st != CFX_OK || (rs->rs_level == GSS_LEVEL_CONF && !conf)) {
 		if (!dgram)
@@ -411,7 +384,7 @@ relay_gss_cfx_unwrap(struct relay_session *rs, const void *buf, size_t len,
 			    (unsigned long long)rs->rs_sid, st != CFX_OK ?
 			    cfx_strerror(st) : "token without confidentiality "
 			    "at level confidentiality");
-		relay_gss_buf_put(p);
+		relay_buf_put(p);
 		return (-1);
 	}
 	out->value = p;

@@ -244,8 +244,8 @@ relay_session_free(struct relay_session *rs)
 	relay_udp_free(rs);
 	relay_gss_release(rs, &rs->rs_up.rd_tok);
 	relay_gss_release(rs, &rs->rs_down.rd_tok);
-	free(rs->rs_up.rd_buf);
-	free(rs->rs_down.rd_buf);
+	relay_buf_put(rs->rs_up.rd_buf);
+	relay_buf_put(rs->rs_down.rd_buf);
 	relay_gss_free(rs);
 	/* The front end counts our sessions against our descriptors. */
 	if (rs->rs_have_client) {
@@ -416,9 +416,10 @@ relay_stats(void)
 		in += rs->rs_down.rd_bytes;
 	}
 	log_info("stats: sessions=%llu sessions_total=%llu bytes_out=%llu "
-	    "bytes_in=%llu", (unsigned long long)n,
+	    "bytes_in=%llu buffers=%zu pooled=%zu", (unsigned long long)n,
 	    (unsigned long long)relay_nsessions_total,
-	    (unsigned long long)out, (unsigned long long)in);
+	    (unsigned long long)out, (unsigned long long)in,
+	    relay_buf_used(), relay_buf_pooled());
 }
 
 /*

@@ -131,6 +131,12 @@ int	 relay_external(int, struct sockaddr_storage *, socklen_t *);
 void	 relay_external_init(void);
 uint8_t	 relay_errno_rep(int);
 
+/* relay_buf.c */
+void	*relay_buf_get(void);
+void	 relay_buf_put(void *);
+size_t	 relay_buf_used(void);
+size_t	 relay_buf_pooled(void);
+
 /* relay_bind.c */
 void	 relay_bind_start(struct relay_session *);
 void	 relay_bind_events(struct relay_session *);
