@@ -47,6 +47,7 @@ struct gs_opts {
 	const char	*o_proxy;
 	const char	*o_listen;	/* -b, -L */
 	const char	*o_routefile;	/* -f */
+	struct gs_route	*o_routes;	/* parsed from o_routefile */
 	int		 o_maxconn;	/* -c */
 	int		 o_family;
 	int		 o_mflag;	/* -m given */
@@ -63,6 +64,7 @@ static void	opt_check(struct gs_opts *, int);
 static int	connect_run(struct gs_conf *, const struct socks_addr *);
 static int	connect_main(int, char **);
 static int	server_setup(struct gs_opts *, struct gs_server *, int);
+static void	server_free(struct gs_opts *);
 static int	bridge_main(int, char **);
 static int	forward_main(int, char **);
 static void	stdio_nonblock(void);
@@ -496,10 +498,11 @@ server_setup(struct gs_opts *o, struct gs_server *sv, int mode)
 	sv->sv_maxconn = o->o_maxconn;
 	if (o->o_routefile != NULL) {
 		sv->sv_routefile = o->o_routefile;
-		sv->sv_routes = parse_config(o->o_routefile, &o->o_conf,
+		o->o_routes = parse_config(o->o_routefile, &o->o_conf,
 		    o->o_family);
-		if (sv->sv_routes == NULL)
+		if (o->o_routes == NULL)
 			return (GS_EXIT_LOCAL);
+		sv->sv_routes = o->o_routes;
 	} else if ((r = resolve_proxy(&o->o_conf, o->o_proxy,
 	    o->o_family)) != 0)
 		return (r);
@@ -510,6 +513,21 @@ server_setup(struct gs_opts *o, struct gs_server *sv, int mode)
 	if (bridge_listen(sv, o->o_listen, AF_UNSPEC) == -1)
 		return (GS_EXIT_LOCAL);
 	return (0);
+}
+
+/*
+ * What server_setup() allocated.  The process exits next, but a leak
+ * check at exit (a sanitizer build) must see only real leaks.
+ */
+static void
+server_free(struct gs_opts *o)
+{
+	config_free(o->o_routes);
+	o->o_routes = NULL;
+	if (o->o_conf.gc_proxyai != NULL) {
+		freeaddrinfo(o->o_conf.gc_proxyai);
+		o->o_conf.gc_proxyai = NULL;
+	}
 }
 
 static int
@@ -528,9 +546,10 @@ bridge_main(int argc, char *argv[])
 	if (argc != 0)
 		usage();
 	opt_check(&o, 1);
-	if ((r = server_setup(&o, &sv, GS_MODE_BRIDGE)) != 0)
-		return (r);
-	return (bridge_run(&sv));
+	if ((r = server_setup(&o, &sv, GS_MODE_BRIDGE)) == 0)
+		r = bridge_run(&sv);
+	server_free(&o);
+	return (r);
 }
 
 static int
@@ -552,10 +571,12 @@ forward_main(int argc, char *argv[])
 	opt_check(&o, 1);
 	if (parse_target(argv[0], &dst) == -1)
 		return (GS_EXIT_LOCAL);
-	if ((r = server_setup(&o, &sv, GS_MODE_FORWARD)) != 0)
-		return (r);
-	sv.sv_target = dst;
-	return (bridge_run(&sv));
+	if ((r = server_setup(&o, &sv, GS_MODE_FORWARD)) == 0) {
+		sv.sv_target = dst;
+		r = bridge_run(&sv);
+	}
+	server_free(&o);
+	return (r);
 }
 
 int

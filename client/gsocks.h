@@ -298,6 +298,7 @@ void		 udp_free(struct gs_udp *);
 
 /* parse.y */
 struct gs_route	*parse_config(const char *, const struct gs_conf *, int);
+void		 config_free(struct gs_route *);
 
 /* negotiate.c */
 int		 nego_start(struct gs_session *);

@@ -845,14 +845,27 @@ parse_config(const char *path, const struct gs_conf *conf, int family)
 		log_warnx("%s: no route { }", path);
 		file.errors++;
 	}
+	r = p_routes;
+	/* The caller owns the routes now: config_free() frees them. */
+	p_routes = NULL;
+	p_tail = &p_routes;
 	if (file.errors > 0) {
-		while ((r = p_routes) != NULL) {
-			p_routes = r->r_next;
-			if (r->r_conf.gc_proxyai != NULL)
-				freeaddrinfo(r->r_conf.gc_proxyai);
-			free(r);
-		}
+		config_free(r);
 		return (NULL);
 	}
-	return (p_routes);
+	return (r);
+}
+
+/* The routes parse_config() returned, their proxies' addresses too. */
+void
+config_free(struct gs_route *routes)
+{
+	struct gs_route	*r;
+
+	while ((r = routes) != NULL) {
+		routes = r->r_next;
+		if (r->r_conf.gc_proxyai != NULL)
+			freeaddrinfo(r->r_conf.gc_proxyai);
+		free(r);
+	}
 }

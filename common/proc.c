@@ -33,22 +33,6 @@
 
 static void	 proc_chan_handler(int, short, void *);
 
-#if defined(__SANITIZE_ADDRESS__)
-/*
- * Sanitizer builds: LeakSanitizer's check at exit needs /proc and
- * ptrace, which the chroot and the sandbox take away from every child
- * (a sandboxed process running it is killed), so the daemons never run
- * it, whatever ASAN_OPTIONS says elsewhere.
- */
-const char	*__asan_default_options(void);
-
-const char *
-__asan_default_options(void)
-{
-	return ("detect_leaks=0");
-}
-#endif
-
 #ifdef __linux__
 #include <sys/prctl.h>
 
@@ -252,6 +236,7 @@ proc_privdrop(const char *user, const char *root)
 
 	if ((pw = getpwnam(user)) == NULL)
 		fatalx("%s: unknown user %s", __func__, user);
+	sandbox_leakcheck();
 	if (chroot(root) == -1)
 		fatal("%s: chroot %s", __func__, root);
 	if (chdir("/") == -1)

@@ -43,4 +43,34 @@ const char	*sandbox_name(void);
 int		 sandbox_landlock_abi(void);
 int		 sandbox_landlock_enter(enum sandbox_role);
 
+/*
+ * LeakSanitizer's check needs /proc and ptrace, which neither a chroot
+ * nor any sandbox profile leaves; a sandboxed process that runs it at
+ * exit is killed.  So a sanitizer build runs the check once, now, before
+ * the chroot (proc_privdrop) or the sandbox, and the runtime skips the
+ * check at exit: leaks up to here are reported and fail the process.  A
+ * no-op in every other build.
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define SANDBOX_LSAN	1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_LSAN	1
+#endif
+#if defined(SANDBOX_LSAN) && defined(__linux__)
+#include <sanitizer/lsan_interface.h>
+static inline void
+sandbox_leakcheck(void)
+{
+	__lsan_do_leak_check();
+}
+#else
+static inline void
+sandbox_leakcheck(void)
+{
+}
+#endif
+
 #endif /* SOCKD_SANDBOX_H */

@@ -55,6 +55,7 @@ sandbox_enter(enum sandbox_role role, int debug_log)
 		errno = EALREADY;
 		return (-1);
 	}
+	sandbox_leakcheck();
 	if ((promises = sb_promises(role)) == NULL) {
 		errno = EINVAL;
 		return (-1);

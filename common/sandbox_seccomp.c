@@ -461,6 +461,7 @@ sandbox_enter(enum sandbox_role role, int debug_log)
 		errno = EINVAL;
 		return (-1);
 	}
+	sandbox_leakcheck();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return (-1);
 	if ((ctx = sb_filter(role, debug_log ? sb_debug_action() :

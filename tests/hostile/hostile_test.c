@@ -655,6 +655,25 @@ krb_setup(struct krbenv *k, int kdc)
 		fail_gss("gss_krb5_import_cred", major, minor);
 }
 
+/*
+ * What krb_setup() made.  The test process exits next, but its leak
+ * check must find only real leaks.
+ */
+static void
+krb_teardown(struct krbenv *k)
+{
+	OM_uint32	 minor;
+
+	if (k->k_icred != GSS_C_NO_CREDENTIAL)
+		(void)gss_release_cred(&minor, &k->k_icred);
+	if (k->k_cc != NULL)
+		(void)krb5_cc_destroy(k->k_ctx, k->k_cc);
+	if (k->k_ctx != NULL)
+		krb5_free_context(k->k_ctx);
+	free(k->k_keytab);
+	memset(k, 0, sizeof(*k));
+}
+
 /* One initiator step; returns the token to send (maybe empty). */
 static void
 init_step(struct krbenv *k, struct initiator *in, gss_buffer_t input,
@@ -1176,6 +1195,8 @@ ATF_TC_BODY(authd_control, tc)
 	memcpy(&ao, buf, sizeof(ao));
 	ATF_CHECK_EQ(ao.ao_level, GSS_LEVEL_CONF);
 	alive(&ch);
+	(void)gss_delete_sec_context(&minor, &in.i_ctx, NULL);
+	krb_teardown(&k);
 }
 
 ROOT_TC(authd_oversized, "an imsg longer than the channel's maximum drops "
@@ -1222,6 +1243,7 @@ ATF_TC_BODY(authd_oversized, tc)
 	front_repeer(&ch);
 	authd_answers(&ch, 0x2004);
 	free(big);
+	krb_teardown(&k);
 }
 
 ROOT_TC(authd_unknown_type, "messages of unknown or wrong types from the "
@@ -1252,6 +1274,7 @@ ATF_TC_BODY(authd_unknown_type, tc)
 	no_grant(&ch, &s);
 	ATF_CHECK_EQ(s.s_eof, 0);
 	authd_answers(&ch, 0x3001);
+	krb_teardown(&k);
 }
 
 ROOT_TC(authd_unknown_sid, "tokens, level messages and aborts for a "
@@ -1277,6 +1300,7 @@ ATF_TC_BODY(authd_unknown_sid, tc)
 	auth_msg(&ch, IMSG_AUTH_PROTECT, 0x4002, "\x02", 1);
 	no_grant(&ch, &s);
 	ATF_CHECK_EQ(s.s_fail, 0);
+	krb_teardown(&k);
 }
 
 /* A made-up policy, or a relay out of range or not up. */
@@ -1378,6 +1402,8 @@ ATF_TC_BODY(authd_begin_bad, tc)
 	/* A good session still gets its answer. */
 	auth_establish(&ch, &k, &in, 0x5100, NULL);
 	alive(&ch);
+	(void)gss_delete_sec_context(&minor, &in.i_ctx, NULL);
+	krb_teardown(&k);
 }
 
 ROOT_TC(authd_begin_twice, "a second IMSG_AUTH_BEGIN with a session id in "
@@ -1409,6 +1435,7 @@ ATF_TC_BODY(authd_begin_twice, tc)
 	no_grant(&ch, &s);
 	ATF_CHECK_EQ(s.s_fail, 0);
 	authd_answers(&ch, 0x6002);
+	krb_teardown(&k);
 }
 
 ROOT_TC(authd_truncated, "messages shorter or longer than their struct are "
@@ -1444,6 +1471,7 @@ ATF_TC_BODY(authd_truncated, tc)
 	no_grant(&ch, &s);
 	ATF_CHECK_EQ(s.s_eof, 0);
 	authd_answers(&ch, 0x7003);
+	krb_teardown(&k);
 }
 
 ROOT_TC(authd_garbage, "bytes that are no imsg framing make authd drop "
@@ -1512,6 +1540,7 @@ ATF_TC_BODY(authd_garbage, tc)
 	alive(&ch);
 	front_repeer(&ch);
 	authd_answers(&ch, 0x8004);
+	krb_teardown(&k);
 }
 
 ROOT_TC(authd_out_of_order, "with real Kerberos tokens: a level message "
@@ -1586,6 +1615,9 @@ ATF_TC_BODY(authd_out_of_order, tc)
 	ATF_CHECK_EQ(s.s_fail, 0);
 	(void)gss_release_buffer(&minor, &lt);
 	free(first.value);
+	(void)gss_delete_sec_context(&minor, &a.i_ctx, NULL);
+	(void)gss_delete_sec_context(&minor, &c.i_ctx, NULL);
+	krb_teardown(&k);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1607,6 +1639,7 @@ ATF_TC_BODY(relay_control, tc)
 	relay_works(&ch, 0xa001, lfd, port);
 	relay_gss_works(&ch, &k, 0xa002, lfd, port);
 	alive(&ch);
+	krb_teardown(&k);
 }
 
 ROOT_TC(relay_client_bad, "IMSG_RELAY_CLIENT without a descriptor, cut "
@@ -1660,6 +1693,7 @@ ATF_TC_BODY(relay_client_bad, tc)
 	(void)close(c);
 	no_grant(&ch, &s);
 	relay_works(&ch, 0xb030, lfd, port);
+	krb_teardown(&k);
 }
 
 ROOT_TC(relay_unknown_type, "messages of unknown or wrong types on the "
@@ -1695,6 +1729,7 @@ ATF_TC_BODY(relay_unknown_type, tc)
 	no_grant(&ch, &s);
 	ATF_CHECK_EQ(s.s_eof, 0);
 	relay_works(&ch, 0xc001, lfd, port);
+	krb_teardown(&k);
 }
 
 ROOT_TC(relay_garbage, "bytes that are no imsg framing on the front or "
@@ -1728,6 +1763,7 @@ ATF_TC_BODY(relay_garbage, tc)
 	peer_send(&ch, PROC_AUTH, 0, chan_pair(&ch.ch_peer));
 	relay_works(&ch, 0xc101, lfd, port);
 	relay_gss_works(&ch, &k, 0xc102, lfd, port);
+	krb_teardown(&k);
 }
 
 ROOT_TC(relay_context_bad, "IMSG_RELAY_CONTEXT with garbage for a context, "
@@ -1781,6 +1817,7 @@ ATF_TC_BODY(relay_context_bad, tc)
 	}
 	no_grant(&ch, &s);
 	relay_works(&ch, 0xd010, lfd, port);
+	krb_teardown(&k);
 }
 
 ROOT_TC(relay_context_other, "a real context for one session and the "
@@ -1822,6 +1859,8 @@ ATF_TC_BODY(relay_context_other, tc)
 	(void)close(ca);
 	(void)close(cb);
 	alive(&ch);
+	(void)gss_delete_sec_context(&minor, &in.i_ctx, NULL);
+	krb_teardown(&k);
 }
 
 ROOT_TC(relay_client_twice, "a second client for a session id in use is "
@@ -1849,6 +1888,7 @@ ATF_TC_BODY(relay_client_twice, tc)
 	(void)close(c1);
 	(void)close(c2);
 	no_grant(&ch, &s);
+	krb_teardown(&k);
 }
 
 ROOT_TC(relay_none_unconfigured, "with socksmethod gssapi only, a client "
@@ -1872,6 +1912,7 @@ ATF_TC_BODY(relay_none_unconfigured, tc)
 	    "configuration has no method none");
 	(void)close(c);
 	relay_gss_works(&ch, &k, 0xf102, lfd, port);
+	krb_teardown(&k);
 }
 
 ROOT_TC(relay_context_then_none, "a client handed over as method none for "
@@ -1902,6 +1943,8 @@ ATF_TC_BODY(relay_context_then_none, tc)
 	    "a session agreed at confidentiality was carried in the clear");
 	(void)close(c);
 	relay_gss_works(&ch, &k, 0xf202, lfd, port);
+	(void)gss_delete_sec_context(&minor, &in.i_ctx, NULL);
+	krb_teardown(&k);
 }
 
 ATF_TP_ADD_TCS(tp)

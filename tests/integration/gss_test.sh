@@ -774,6 +774,9 @@ keytab_opened_by_parent_body()
 	# pid sockd_start records and the usual stop applies.
 	cat >traced-sockd <<EOF
 #!/bin/sh
+# Sanitizer builds: LeakSanitizer cannot work in a traced process.
+ASAN_OPTIONS="\${ASAN_OPTIONS:+\${ASAN_OPTIONS}:}detect_leaks=0"
+export ASAN_OPTIONS
 exec strace -D -f -qq -e trace=open,openat,openat2,creat \
     -o "$(pwd -P)/trace.out" "${SOCKD}" "\$@"
 EOF

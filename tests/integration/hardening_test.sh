@@ -1282,6 +1282,9 @@ unit_sandbox_body()
 	cat >sockd-unit <<EOF
 #!/bin/sh
 umask ${umask}
+# Sanitizer builds: LeakSanitizer cannot work in a traced process.
+ASAN_OPTIONS="\${ASAN_OPTIONS:+\${ASAN_OPTIONS}:}detect_leaks=0"
+export ASAN_OPTIONS
 exec setpriv --no-new-privs --inh-caps=-all --bounding-set=-all,${caps} \\
     strace -f -qq -o "$(pwd -P)/trace" "${SOCKD}" "\$@"
 EOF

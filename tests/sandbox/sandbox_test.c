@@ -626,8 +626,9 @@ a_relay(struct fixture *fx)
 /*
  * exit(3), as fatal() ends a daemon: atexit handlers and stdio flushes
  * run inside the sandbox.  (LeakSanitizer's check at exit traces the
- * process, which no profile allows: run sanitizer builds with
- * ASAN_OPTIONS=detect_leaks=0.)
+ * process, which no profile allows: in a sanitizer build
+ * sandbox_enter() runs it before the filter and the runtime skips it
+ * at exit.)
  */
 static int
 a_exit(struct fixture *fx)

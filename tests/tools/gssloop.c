@@ -10,7 +10,7 @@
  *	gssloop [-k keytab] accept
  *
  * "name" prints the principal and remaining lifetime of the default
- * credentials.  "both" establishes a context between the default
+ * Kerberos credentials.  "both" establishes a context between the default
  * credentials and the acceptor's keytab in one process and wraps a
  * message each way.  "init" prints the initiator's first token in hex;
  * "accept" reads such a token on standard input, which lets the two
@@ -28,6 +28,16 @@
 
 #define GSSLOOP_TOKMAX	65536
 
+/*
+ * 1.2.840.113554.1.2.2, the Kerberos 5 mechanism: "name" asks for its
+ * credentials alone, not for those of every mechanism the library has
+ * (Heimdal's NTLM would look for credentials of its own).
+ */
+static gss_OID_desc gl_krb5_mech = {
+	9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"
+};
+static gss_OID_set_desc gl_krb5_mechs = { 1, &gl_krb5_mech };
+
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 gl_status1(const char *, OM_uint32, int);
 static void	 gl_status(const char *, OM_uint32, OM_uint32);
@@ -39,6 +49,8 @@ static int	 gl_init(gss_ctx_id_t *, gss_name_t, gss_buffer_t,
 static int	 gl_accept(gss_ctx_id_t *, gss_buffer_t, gss_buffer_t,
 		    gss_name_t *);
 static int	 gl_wrap(gss_ctx_id_t, gss_ctx_id_t, const char *);
+static int	 gl_rounds(gss_ctx_id_t *, gss_ctx_id_t *, gss_name_t,
+		    gss_buffer_t, gss_buffer_t, gss_name_t *);
 static int	 gl_both(const char *);
 static int	 gl_initonly(const char *);
 static int	 gl_acceptonly(void);
@@ -115,7 +127,7 @@ gl_name(void)
 	OM_uint32	 maj, min, life;
 
 	maj = gss_acquire_cred(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE,
-	    GSS_C_NO_OID_SET, GSS_C_INITIATE, &cred, NULL, NULL);
+	    &gl_krb5_mechs, GSS_C_INITIATE, &cred, NULL, NULL);
 	if (GSS_ERROR(maj)) {
 		gl_status("acquire_cred", maj, min);
 		return (1);
@@ -123,6 +135,7 @@ gl_name(void)
 	maj = gss_inquire_cred(&min, cred, &name, &life, NULL, NULL);
 	if (GSS_ERROR(maj)) {
 		gl_status("inquire_cred", maj, min);
+		gss_release_cred(&min, &cred);
 		return (1);
 	}
 	gl_printname("name", name);
@@ -196,48 +209,70 @@ gl_wrap(gss_ctx_id_t from, gss_ctx_id_t to, const char *msg)
 	return (0);
 }
 
+/* Trade tokens until both contexts are complete; 0 or 1 to fail. */
 static int
-gl_both(const char *service)
+gl_rounds(gss_ctx_id_t *ictx, gss_ctx_id_t *actx, gss_name_t target,
+    gss_buffer_t itok, gss_buffer_t atok, gss_name_t *src)
 {
-	gss_ctx_id_t	 ictx = GSS_C_NO_CONTEXT, actx = GSS_C_NO_CONTEXT;
-	gss_buffer_desc	 itok = GSS_C_EMPTY_BUFFER, atok = GSS_C_EMPTY_BUFFER;
-	gss_name_t	 target, src = GSS_C_NO_NAME;
 	OM_uint32	 min, flags;
 	int		 ir = 1, ar = 1, rounds;
 
-	if (gl_import(service, &target) == -1)
-		return (1);
 	flags = GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG;
 	for (rounds = 0; rounds < 10 && (ir == 1 || ar == 1); rounds++) {
-		gss_release_buffer(&min, &itok);
-		ir = gl_init(&ictx, target, &atok, &itok, flags);
+		gss_release_buffer(&min, itok);
+		ir = gl_init(ictx, target, atok, itok, flags);
 		if (ir == -1)
 			return (1);
-		if (itok.length == 0)
+		if (itok->length == 0)
 			break;
-		gss_release_buffer(&min, &atok);
-		ar = gl_accept(&actx, &itok, &atok, &src);
+		gss_release_buffer(&min, atok);
+		ar = gl_accept(actx, itok, atok, src);
 		if (ar == -1)
 			return (1);
-		if (atok.length == 0 && ir == 0)
+		if (atok->length == 0 && ir == 0)
 			break;
 	}
 	if (ir != 0 || ar != 0) {
 		warnx("context not established after %d rounds", rounds);
 		return (1);
 	}
-	gl_printname("initiator", src);
-	if (gl_wrap(ictx, actx, "to the acceptor") == -1 ||
-	    gl_wrap(actx, ictx, "to the initiator") == -1)
+	return (0);
+}
+
+/*
+ * Both halves in one process.  Whatever happens, the names, tokens and
+ * contexts are released: a failing run must not also leak.
+ */
+static int
+gl_both(const char *service)
+{
+	gss_ctx_id_t	 ictx = GSS_C_NO_CONTEXT, actx = GSS_C_NO_CONTEXT;
+	gss_buffer_desc	 itok = GSS_C_EMPTY_BUFFER, atok = GSS_C_EMPTY_BUFFER;
+	gss_name_t	 target, src = GSS_C_NO_NAME;
+	OM_uint32	 min;
+	int		 r;
+
+	if (gl_import(service, &target) == -1)
 		return (1);
-	printf("wrap ok\n");
+	r = gl_rounds(&ictx, &actx, target, &itok, &atok, &src);
+	if (r == 0) {
+		gl_printname("initiator", src);
+		if (gl_wrap(ictx, actx, "to the acceptor") == -1 ||
+		    gl_wrap(actx, ictx, "to the initiator") == -1)
+			r = 1;
+		else
+			printf("wrap ok\n");
+	}
 	gss_release_buffer(&min, &itok);
 	gss_release_buffer(&min, &atok);
-	gss_release_name(&min, &src);
+	if (src != GSS_C_NO_NAME)
+		gss_release_name(&min, &src);
 	gss_release_name(&min, &target);
-	gss_delete_sec_context(&min, &ictx, GSS_C_NO_BUFFER);
-	gss_delete_sec_context(&min, &actx, GSS_C_NO_BUFFER);
-	return (0);
+	if (ictx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&min, &ictx, GSS_C_NO_BUFFER);
+	if (actx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&min, &actx, GSS_C_NO_BUFFER);
+	return (r);
 }
 
 static int
@@ -248,19 +283,23 @@ gl_initonly(const char *service)
 	gss_name_t	 target;
 	OM_uint32	 min;
 	size_t		 i;
+	int		 r = 1;
 
 	if (gl_import(service, &target) == -1)
 		return (1);
 	/* No mutual authentication: the AP-REQ is the only token. */
 	if (gl_init(&ctx, target, GSS_C_NO_BUFFER, &tok,
-	    GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG) == -1)
-		return (1);
-	for (i = 0; i < tok.length; i++)
-		printf("%02x", ((unsigned char *)tok.value)[i]);
-	printf("\n");
+	    GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG) != -1) {
+		for (i = 0; i < tok.length; i++)
+			printf("%02x", ((unsigned char *)tok.value)[i]);
+		printf("\n");
+		r = 0;
+	}
 	gss_release_buffer(&min, &tok);
-	gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
-	return (0);
+	gss_release_name(&min, &target);
+	if (ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
+	return (r);
 }
 
 static int
@@ -273,6 +312,7 @@ gl_acceptonly(void)
 	unsigned int		 v;
 	size_t			 len = 0;
 	OM_uint32		 min;
+	int			 r;
 
 	while (len < sizeof(tok) && scanf("%2x", &v) == 1)
 		tok[len++] = v;
@@ -282,13 +322,15 @@ gl_acceptonly(void)
 	}
 	in.value = tok;
 	in.length = len;
-	if (gl_accept(&ctx, &in, &out, &src) == -1)
-		return (1);
-	gl_printname("initiator", src);
+	r = gl_accept(&ctx, &in, &out, &src) == -1 ? 1 : 0;
+	if (r == 0)
+		gl_printname("initiator", src);
 	gss_release_buffer(&min, &out);
-	gss_release_name(&min, &src);
-	gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
-	return (0);
+	if (src != GSS_C_NO_NAME)
+		gss_release_name(&min, &src);
+	if (ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
+	return (r);
 }
 
 int

@@ -347,6 +347,17 @@ gr_parse(int argc, char **argv, size_t *nstepsp)
 	return (steps);
 }
 
+/* What gr_parse() allocated: freed before exit for the leak check. */
+static void
+gr_free(struct gr_step *steps, size_t nsteps)
+{
+	size_t	 i;
+
+	for (i = 0; i < nsteps; i++)
+		free(steps[i].s_data);
+	free(steps);
+}
+
 static void
 gr_connect(const char *bindaddr, const char *host, const char *port)
 {
@@ -543,17 +554,14 @@ gr_target(gss_name_t *name)
 
 /* RFC 1961 section 3: mtyp 1 frames until the context is complete. */
 static int
-gr_context(void)
+gr_context_rounds(gss_name_t target)
 {
 	static unsigned char	 buf[GR_MAXTOKEN];
 	gss_buffer_desc		 in = GSS_C_EMPTY_BUFFER, out;
-	gss_name_t		 target;
 	OM_uint32		 maj, min, flags = 0;
 	size_t			 len;
 	int			 round, r;
 
-	if (gr_target(&target) == -1)
-		return (-1);
 	for (round = 0; round < 10; round++) {
 		out.length = 0;
 		out.value = NULL;
@@ -581,7 +589,6 @@ gr_context(void)
 		in.value = buf;
 		in.length = len;
 	}
-	gss_release_name(&min, &target);
 	if (maj & GSS_S_CONTINUE_NEEDED) {
 		warnx("context not established after %d rounds", round);
 		return (-1);
@@ -591,6 +598,21 @@ gr_context(void)
 		return (-1);
 	}
 	return (0);
+}
+
+/* The target name is released whether or not the context is made. */
+static int
+gr_context(void)
+{
+	gss_name_t	 target;
+	OM_uint32	 min;
+	int		 r;
+
+	if (gr_target(&target) == -1)
+		return (-1);
+	r = gr_context_rounds(target);
+	gss_release_name(&min, &target);
+	return (r);
 }
 
 static int
@@ -923,8 +945,14 @@ gr_echo_next(struct pattern *tx, size_t n, unsigned char *out,
 	in.length = n;
 	maj = gss_wrap(&min, gr_ctx, gr_level == 2, GSS_C_QOP_DEFAULT, &in,
 	    &conf, &tok);
-	if (GSS_ERROR(maj) || tok.length > GR_MAXTOKEN) {
+	if (GSS_ERROR(maj)) {
 		gr_status("gss_wrap", maj, min);
+		return (-1);
+	}
+	if (tok.length > GR_MAXTOKEN) {
+		warnx("token of %zu bytes does not fit a frame",
+		    (size_t)tok.length);
+		gss_release_buffer(&min, &tok);
 		return (-1);
 	}
 	out[0] = 1;
@@ -1130,14 +1158,30 @@ gr_run(struct gr_step *s)
 	return (-1);
 }
 
+/* Run the steps in order; the exit status. */
+static int
+gr_script(struct gr_step *steps, size_t nsteps)
+{
+	size_t	 i;
+
+	for (i = 0; i < nsteps; i++) {
+		if (gr_run(&steps[i]) == -1) {
+			fprintf(stderr, "gssraw: step %zu (%s) failed\n",
+			    i + 1, steps[i].s_name);
+			return (1);
+		}
+	}
+	return (0);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct gr_step	*steps;
 	const char	*errstr, *bindaddr = NULL;
-	size_t		 nsteps, i;
+	size_t		 nsteps;
 	OM_uint32	 min;
-	int		 ch;
+	int		 ch, r;
 
 	while ((ch = getopt(argc, argv, "Nb:s:t:w:")) != -1) {
 		switch (ch) {
@@ -1170,15 +1214,10 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	gr_connect(bindaddr, argv[0], argv[1]);
-	for (i = 0; i < nsteps; i++) {
-		if (gr_run(&steps[i]) == -1) {
-			fprintf(stderr, "gssraw: step %zu (%s) failed\n",
-			    i + 1, steps[i].s_name);
-			return (1);
-		}
-	}
+	r = gr_script(steps, nsteps);
 	if (gr_ctx != GSS_C_NO_CONTEXT)
 		gss_delete_sec_context(&min, &gr_ctx, GSS_C_NO_BUFFER);
 	close(gr_fd);
-	return (0);
+	gr_free(steps, nsteps);
+	return (r);
 }

@@ -102,6 +102,7 @@ static int	 rs_hexval(int);
 static int	 rs_hex(const char *, unsigned char **, size_t *);
 static size_t	 rs_number(const char *, long long);
 static int	 rs_parse(int, char **, struct rs_step **, size_t *);
+static void	 rs_free(struct rs_step *, size_t);
 static int	 rs_connect(const char *, const char *);
 static void	 rs_show(FILE *, const char *, const unsigned char *,
 		    size_t);
@@ -113,6 +114,7 @@ static int	 rs_closeor(int, struct rs_step *);
 static int	 rs_read(int, struct rs_step *);
 static int	 rs_pattern(int, struct rs_step *);
 static int	 rs_run(int, struct rs_step *);
+static int	 rs_script(int, struct rs_step *, size_t);
 
 static void
 usage(void)
@@ -245,6 +247,17 @@ rs_parse(int argc, char **argv, struct rs_step **stepsp, size_t *nstepsp)
 	*stepsp = steps;
 	*nstepsp = nsteps;
 	return (0);
+}
+
+/* What rs_parse() allocated: freed before exit for the leak check. */
+static void
+rs_free(struct rs_step *steps, size_t nsteps)
+{
+	size_t	 i;
+
+	for (i = 0; i < nsteps; i++)
+		free(steps[i].s_data);
+	free(steps);
 }
 
 static int
@@ -568,13 +581,42 @@ rs_run(int fd, struct rs_step *s)
 	return (-1);
 }
 
+/* Run the steps in order; the exit status. */
+static int
+rs_script(int fd, struct rs_step *steps, size_t nsteps)
+{
+	size_t	 i;
+
+	for (i = 0; i < nsteps; i++) {
+		if (rs_cutshort && steps[i].s_kind != RS_EXPECTEOF &&
+		    steps[i].s_kind != RS_EXPECTCLOSEOR &&
+		    steps[i].s_kind != RS_SLEEP) {
+			fprintf(stderr, "rawsock: step %zu (%s): the peer "
+			    "closed during an earlier send\n", i + 1,
+			    steps[i].s_name);
+			return (1);
+		}
+		if (rs_run(fd, &steps[i]) == -1) {
+			fprintf(stderr, "rawsock: step %zu (%s) failed\n",
+			    i + 1, steps[i].s_name);
+			return (1);
+		}
+	}
+	if (rs_cutshort) {
+		fprintf(stderr, "rawsock: the peer closed during a send and "
+		    "no expecteof followed\n");
+		return (1);
+	}
+	return (0);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct rs_step	*steps;
 	const char	*errstr;
-	size_t		 nsteps, i;
-	int		 ch, fd;
+	size_t		 nsteps;
+	int		 ch, fd, r;
 
 	while ((ch = getopt(argc, argv, "d:t:")) != -1) {
 		switch (ch) {
@@ -600,26 +642,8 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	fd = rs_connect(argv[0], argv[1]);
-	for (i = 0; i < nsteps; i++) {
-		if (rs_cutshort && steps[i].s_kind != RS_EXPECTEOF &&
-		    steps[i].s_kind != RS_EXPECTCLOSEOR &&
-		    steps[i].s_kind != RS_SLEEP) {
-			fprintf(stderr, "rawsock: step %zu (%s): the peer "
-			    "closed during an earlier send\n", i + 1,
-			    steps[i].s_name);
-			return (1);
-		}
-		if (rs_run(fd, &steps[i]) == -1) {
-			fprintf(stderr, "rawsock: step %zu (%s) failed\n",
-			    i + 1, steps[i].s_name);
-			return (1);
-		}
-	}
-	if (rs_cutshort) {
-		fprintf(stderr, "rawsock: the peer closed during a send and "
-		    "no expecteof followed\n");
-		return (1);
-	}
+	r = rs_script(fd, steps, nsteps);
 	close(fd);
-	return (0);
+	rs_free(steps, nsteps);
+	return (r);
 }
