@@ -11,6 +11,9 @@
 #include <sys/types.h>
 
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>		/* mallopt() */
+#endif
 
 #include "log.h"
 #include "relayd.h"
@@ -20,6 +23,23 @@
 static void	*relay_pool[RELAY_POOLMAX];
 static int	 relay_npool;
 static size_t	 relay_nbufs;		/* taken and not given back */
+
+/*
+ * Blocks freed beyond the pool must go back to the system, or a burst's
+ * buffers stay resident for good.  glibc keeps freed blocks of this size
+ * in its heap unless they are at least M_MMAP_THRESHOLD, which are
+ * mapped on their own and unmapped when freed; OpenBSD's malloc maps
+ * large blocks anyway.  (malloc, not mmap, so that AddressSanitizer
+ * still sees the buffers' bounds.)
+ */
+void
+relay_buf_init(void)
+{
+#ifdef M_MMAP_THRESHOLD
+	if (mallopt(M_MMAP_THRESHOLD, RELAY_BUFSZ) != 1)
+		log_warnx("%s: mallopt M_MMAP_THRESHOLD failed", __func__);
+#endif
+}
 
 void *
 relay_buf_get(void)

@@ -20,9 +20,9 @@
  * state came with the context, and the sequence number it carried (then
  * authenticated) starts ours.
  *
- * The fast path's output buffers are relay buffers (relay_buf.c):
- * relay_gss_release() puts them back in the pool, and
- * gss_release_buffer() on one merely frees it.  Its errors are logged as
+ * The fast path's output buffers are relay buffers (relay_buf.c), which
+ * only relay_gss_release() may give back: they are not the library's,
+ * and gss_release_buffer() must never see one.  Its errors are logged as
  * the library's are, "gss_wrap: ..." and "gss_unwrap: ...", with cfx.c's
  * reasons; which code protects a session is in its debug line.
  */

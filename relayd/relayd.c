@@ -103,6 +103,7 @@ main(int argc, char *argv[])
 	(void)snprintf(name, sizeof(name), "relay %d", relay_instance);
 	proc_setup_child(name, debug);
 	event_init();
+	relay_buf_init();
 	/* What the chroot will hide: resolver and GSS-API configuration. */
 	relay_gss_warmup();
 	if (relay_dns_init() == -1)

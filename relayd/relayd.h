@@ -132,6 +132,7 @@ void	 relay_external_init(void);
 uint8_t	 relay_errno_rep(int);
 
 /* relay_buf.c */
+void	 relay_buf_init(void);
 void	*relay_buf_get(void);
 void	 relay_buf_put(void *);
 size_t	 relay_buf_used(void);
