@@ -48,7 +48,6 @@ static krb5_context		 authd_krb;
 static krb5_keytab		 authd_keytabs[SOCKD_MAXKEYTABS];
 static krb5_keytab		 authd_nextkt[SOCKD_MAXKEYTABS];
 static struct auth_cred		*authd_creds[SOCKD_MAXKEYTABS];
-static struct auth_cred		*authd_nextcred[SOCKD_MAXKEYTABS];
 static struct replay		*authd_replay;
 static struct proc_chan		 authd_parent;
 static struct proc_chan		 authd_front;
@@ -212,9 +211,6 @@ authd_cfg_keytab(struct imsg *imsg)
 	    &authd_nextkt[ck.ck_id], err, sizeof(err));
 	/* The bytes held keys; they go now that the keytab has them. */
 	explicit_bzero(bytes, len - sizeof(ck));
-	if (weak != -1 && (authd_nextcred[ck.ck_id] =
-	    auth_cred_new(authd_nextkt[ck.ck_id], err, sizeof(err))) == NULL)
-		weak = -1;
 	if (weak == -1) {
 		if (!authd_started)
 			fatalx("%s", err);
@@ -228,30 +224,54 @@ authd_cfg_keytab(struct imsg *imsg)
 		    ck.ck_name, weak, weak == 1 ? "" : "s");
 }
 
-/* Sessions in flight keep their credential, and with it its keytab. */
 static void
-authd_keytabs_free(krb5_keytab *kts, struct auth_cred **creds)
+authd_keytabs_free(krb5_keytab *kts)
 {
 	int	 i;
 
 	for (i = 0; i < SOCKD_MAXKEYTABS; i++) {
-		auth_cred_unref(creds[i]);
-		creds[i] = NULL;
 		if (kts[i] != NULL)
 			auth_keytab_free(authd_krb, kts[i]);
 		kts[i] = NULL;
 	}
 }
 
+/* Sessions in flight keep their credential, and with it its keytab. */
+static void
+authd_creds_free(void)
+{
+	int	 i;
+
+	for (i = 0; i < SOCKD_MAXKEYTABS; i++) {
+		auth_cred_unref(authd_creds[i]);
+		authd_creds[i] = NULL;
+	}
+}
+
+/*
+ * The acceptor credential of a keytab in force, made by its first
+ * session and kept for the next ones until a reload.  Not when the
+ * keytab is loaded: Heimdal's gss_krb5_import_cred() makes and frees a
+ * krb5 context, and freeing one leaks 12 bytes inside libkrb5, which the
+ * sanitizer run's leak check before the chroot would report as ours.
+ */
+static struct auth_cred *
+authd_cred(int id, char *err, size_t errlen)
+{
+	if (authd_creds[id] == NULL)
+		authd_creds[id] = auth_cred_new(authd_keytabs[id], err,
+		    errlen);
+	return (authd_creds[id]);
+}
+
 /* The configuration received takes over. */
 static void
 authd_take(void)
 {
-	authd_keytabs_free(authd_keytabs, authd_creds);
+	authd_creds_free();
+	authd_keytabs_free(authd_keytabs);
 	memcpy(authd_keytabs, authd_nextkt, sizeof(authd_keytabs));
 	memset(authd_nextkt, 0, sizeof(authd_nextkt));
-	memcpy(authd_creds, authd_nextcred, sizeof(authd_creds));
-	memset(authd_nextcred, 0, sizeof(authd_nextcred));
 	config_unref(authd_cfg);
 	authd_cfg = authd_next;
 	authd_next = NULL;
@@ -287,7 +307,7 @@ authd_reload(void)
 		    authd_reload_err, sizeof(authd_reload_err));
 	if (authd_reload_err[0] != '\0') {
 		strlcpy(cr.cr_reason, authd_reload_err, sizeof(cr.cr_reason));
-		authd_keytabs_free(authd_nextkt, authd_nextcred);
+		authd_keytabs_free(authd_nextkt);
 		config_unref(authd_next);
 		authd_next = NULL;
 	} else {
@@ -457,6 +477,7 @@ authd_begin(struct imsg *imsg)
 	struct authd_session	*ad;
 	struct auth_begin	 ab;
 	const struct gssconf	*gc;
+	struct auth_cred	*cred;
 	char			 err[512];
 
 	if (imsg_get_data(imsg, &ab, sizeof(ab)) == -1) {
@@ -484,15 +505,16 @@ authd_begin(struct imsg *imsg)
 		authd_fail(ad, "the client rule's settings are not in the "
 		    "configuration (reloaded meanwhile?)", NULL);
 	else if (gc->gc_keytab_id < 0 || gc->gc_keytab_id >= SOCKD_MAXKEYTABS ||
-	    authd_creds[gc->gc_keytab_id] == NULL)
+	    authd_keytabs[gc->gc_keytab_id] == NULL)
 		/* gssapi is not a configured method: no keytab was read. */
 		authd_fail(ad, "GSS-API is not configured", NULL);
 	else if (authd_nsessions > AUTHD_MAXSESSIONS)
 		authd_fail(ad, "too many negotiations in flight", NULL);
 	else if (!authd_relay_up[ab.ab_relay])
 		authd_fail(ad, "relay unavailable", NULL);
-	else if (auth_gss_init(&ad->ad_as, authd_krb, gc,
-	    authd_creds[gc->gc_keytab_id], authd_replay, err,
+	else if ((cred = authd_cred(gc->gc_keytab_id, err,
+	    sizeof(err))) == NULL ||
+	    auth_gss_init(&ad->ad_as, authd_krb, gc, cred, authd_replay, err,
 	    sizeof(err)) == -1)
 		authd_fail(ad, err, NULL);
 }
@@ -688,7 +710,8 @@ authd_term(void)
 
 	RB_FOREACH_SAFE(ad, authd_tree, &authd_sessions, next)
 		authd_free(ad);
-	authd_keytabs_free(authd_keytabs, authd_creds);
+	authd_creds_free();
+	authd_keytabs_free(authd_keytabs);
 }
 
 static void

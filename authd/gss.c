@@ -179,7 +179,7 @@ done:
 /*
  * The acceptor credential over one in-memory keytab, with no principal
  * (see auth_service_parse() for why the service is checked after the
- * fact).  Made once per keytab loaded, not per session: Heimdal makes a
+ * fact).  Made once per keytab, not per session: Heimdal makes a
  * krb5 context for each gss_krb5_import_cred(), reading krb5.conf, and
  * that was a tenth of authd's time per session.  Heimdal resolves the
  * keytab again by name and holds its own reference to it.  Sessions
