@@ -62,9 +62,11 @@ if [ "${QUICK}" = 1 ]; then
 	[ "${RUNS}" -gt 3 ] && RUNS=3
 	BULK=128M; WRAPBYTES=64M; HS_N=500; ACCEPT_N=1000
 	IDLE_N=1000; ACTIVE_N=200; ACTIVE_B=256K; PROF_BYTES=64M
+	IDLETR_N=200; IDLETR_B=256K
 else
 	BULK=1G; WRAPBYTES=128M; HS_N=2000; ACCEPT_N=2000
 	IDLE_N=10000; ACTIVE_N=1000; ACTIVE_B=1M; PROF_BYTES=256M
+	IDLETR_N=1000; IDLETR_B=1M
 fi
 SERVICE=rcmd/localhost
 NADDRS=8		# client source addresses 127.0.0.1-8
@@ -413,40 +415,81 @@ active_one()
 # plus margin, loadgen runs as several processes; sockd gets as many
 # relays as its front end's budget of (limit - 32) / 4 sessions per
 # relay (sockd/front_limit.c) needs, and never fewer than the default.
-idle_plan()
+# idle_relays N and idle_procs N: for N sessions.
+idle_relays()
 {
-	local per
+	local per=$(( (NOFILE - 32) / 4 )) r
 
-	per=$(( (NOFILE - 32) / 4 ))
-	IDLE_RELAYS=$(( (IDLE_N + per - 1) / per ))
-	[ "${IDLE_RELAYS}" -lt "${NCPU}" ] && IDLE_RELAYS=${NCPU}
-	per=$(( (NOFILE - 100) / 2 ))
-	IDLE_PROCS=$(( (IDLE_N + per - 1) / per ))
+	r=$(( ($1 + per - 1) / per ))
+	[ "${r}" -lt "${NCPU}" ] && r=${NCPU}
+	echo "${r}"
 }
 
-idle_one()
+idle_procs()
 {
-	local run=$1 i n left before after lines p fds pids="" t=0
+	local per=$(( (NOFILE - 100) / 2 ))
 
-	sockd_start_bench "${IDLE_RELAYS}"
+	echo $(( ($1 + per - 1) / per ))
+}
+
+idle_plan()
+{
+	IDLE_RELAYS=$(idle_relays "${IDLE_N}")
+	IDLE_PROCS=$(idle_procs "${IDLE_N}")
+	IDLETR_RELAYS=$(idle_relays "${IDLETR_N}")
+	IDLETR_PROCS=$(idle_procs "${IDLETR_N}")
+}
+
+# relay_bufs: "in-use pooled", the relays' 64 KiB buffers summed from
+# the stats line each writes to sockd.err on SIGUSR1: those sessions
+# hold, and those kept for the next burst.
+relay_bufs()
+{
+	local p n=0 t=0
+
+	for p in $(pgrep -P "$(bg_pid sockd)" -x sockd-relay); do
+		kill -USR1 "${p}" 2>/dev/null && n=$((n + 1))
+	done
+	while [ "${t}" -lt 30 ] &&
+	    [ "$(grep -c ' stats: ' "${WORK}/sockd.err")" -lt "${n}" ]; do
+		sleep 0.1
+		t=$((t + 1))
+	done
+	grep ' stats: ' "${WORK}/sockd.err" | tr ' ' '\n' | awk -F= '
+	    $1 == "buffers" { b += $2 } $1 == "pooled" { p += $2 }
+	    END { print b + 0, p + 0 }'
+}
+
+# idle_hold NAME RUN N PROCS RELAYS [ARGS]: N sessions at
+# confidentiality held open through a fresh sockd with RELAYS relays by
+# PROCS loadgens (ARGS added to their idle test); the RSS of all sockd
+# processes before and 2 s after every loadgen has said it holds all
+# its sessions, as NAME.*.
+idle_hold()
+{
+	local name=$1 run=$2 total=$3 procs=$4 relays=$5
+	local i n left before after bufs lines p fds held pids="" t=0
+
+	shift 5
+	sockd_start_bench "${relays}"
 	before=$(rss_kb "${SPIDS}")
 	i=0
-	left=${IDLE_N}
-	while [ "${i}" -lt "${IDLE_PROCS}" ]; do
-		n=$(( left / (IDLE_PROCS - i) ))
+	left=${total}
+	while [ "${i}" -lt "${procs}" ]; do
+		n=$(( left / (procs - i) ))
 		left=$((left - n))
 		"${LOADGEN}" -s "${SERVICE}" -p "127.0.0.1:${SPORT}" \
 		    -k "${SPIDS}" -l confidentiality -n "${n}" -c 64 \
-		    -a "${NADDRS}" -t 300 idle >"${WORK}/idle.${i}.out" \
-		    2>>"${WORK}/loadgen.err" &
+		    -a "${NADDRS}" -t 300 "$@" idle \
+		    >"${WORK}/${name}.${i}.out" 2>>"${WORK}/loadgen.err" &
 		pids="${pids} $!"
 		i=$((i + 1))
 	done
 	LGPIDS=${pids}
 	# Until every loadgen has said it holds all its sessions.
 	while [ "${t}" -lt 3000 ]; do
-		lines=$(cat "${WORK}"/idle.*.out 2>/dev/null | wc -l)
-		[ "${lines}" -ge "${IDLE_PROCS}" ] && break
+		lines=$(cat "${WORK}/${name}".*.out 2>/dev/null | wc -l)
+		[ "${lines}" -ge "${procs}" ] && break
 		for p in ${pids}; do
 			proc_alive "${p}" || t=3000
 		done
@@ -459,30 +502,52 @@ idle_one()
 	for p in $(pgrep -P "$(bg_pid sockd)" -x sockd-relay); do
 		fds=$((fds + $(ls "/proc/${p}/fd" | wc -l)))
 	done
+	bufs=$(relay_bufs)
 	n=0
-	for i in "${WORK}"/idle.*.out; do
-		n=$((n + $(kv sessions "$(cat "${i}")")))
-		echo "idle.${run}: $(cat "${i}")" >>"${WORK}/loadgen.log"
+	for i in "${WORK}/${name}".*.out; do
+		held=$(kv sessions "$(cat "${i}")")
+		n=$((n + ${held:-0}))
+		echo "${name}.${run}: $(cat "${i}")" >>"${WORK}/loadgen.log"
 	done
 	for p in ${pids}; do
 		kill -TERM "${p}" 2>/dev/null
 	done
+	# A session the server dropped while held fails its loadgen.
 	for p in ${pids}; do
-		wait "${p}" || true
+		wait "${p}" || {
+			say "bench: ${name} run ${run}: a loadgen failed;" \
+			    "see ${WORK}/loadgen.err"
+			KEEP=1
+		}
 	done
 	LGPIDS=""
-	rm -f "${WORK}"/idle.*.out
+	rm -f "${WORK}/${name}".*.out
 	sockd_stop_bench
-	if [ "${n}" -ne "${IDLE_N}" ]; then
-		say "bench: idle run ${run}: ${n} of ${IDLE_N} sessions held"
+	if [ "${n}" -ne "${total}" ]; then
+		say "bench: ${name} run ${run}: ${n} of ${total} sessions held"
 		KEEP=1
 	fi
-	rec idle.sessions "${n}"
-	rec idle.rss_before "${before}"
-	rec idle.rss_after "${after}"
-	rec idle.relay_fds "${fds}"
-	rec idle.per_kb "$(awk -v a="${after}" -v b="${before}" -v n="${n}" \
-	    'BEGIN { if (n > 0) printf "%.2f", (a - b) / n }')"
+	rec "${name}.sessions" "${n}"
+	rec "${name}.rss_before" "${before}"
+	rec "${name}.rss_after" "${after}"
+	rec "${name}.relay_fds" "${fds}"
+	rec "${name}.relay_bufs" "${bufs% *}"
+	rec "${name}.relay_pooled" "${bufs#* }"
+	rec "${name}.per_kb" "$(awk -v a="${after}" -v b="${before}" \
+	    -v n="${n}" 'BEGIN { if (n > 0) printf "%.2f", (a - b) / n }')"
+}
+
+idle_one()
+{
+	idle_hold idle "$1" "${IDLE_N}" "${IDLE_PROCS}" "${IDLE_RELAYS}"
+}
+
+# Idle after traffic: each session first carries IDLETR_B down (loadgen
+# counts it; the target does not close), then is held.
+idletr_one()
+{
+	idle_hold idletr "$1" "${IDLETR_N}" "${IDLETR_PROCS}" \
+	    "${IDLETR_RELAYS}" -b "${IDLETR_B}"
 }
 
 # ------------------------------------------------------------------
@@ -738,6 +803,17 @@ bench_method()
   With a descriptor limit of ${NOFILE}, loadgen runs as ${IDLE_PROCS}
   process(es) and sockd with ${IDLE_RELAYS} relays: the front end gives a
   relay at most (limit - 32) / 4 sessions.
+- **Idle after traffic:** ${IDLETR_N} sessions at confidentiality as
+  above (sockd with ${IDLETR_RELAYS} relays), but once all are through
+  their echo the target sends ${IDLETR_B} down each, all at once; the
+  client counts it in whole frames and the target does not close (an
+  end of file would end the session).  Once every session has its
+  bytes they are held, and RSS is taken as for idle sessions.  A relay
+  takes a 64 KiB buffer only while data waits, so a session that has
+  carried data should cost no more than one that has not; the relays'
+  stats line (SIGUSR1) gives the buffers sessions still hold and those
+  kept in the relays' pools for the next burst (bounded per relay),
+  which count in the RSS too.
 - **Active sessions:** ${ACTIVE_N} sessions through their echo, then the
   target sends ${ACTIVE_B} on each at once; aggregate throughput until
   the last end of file.  Baselines: the same through minrelay, and for
@@ -829,10 +905,12 @@ sockd_stop_bench
 
 idle_plan
 say "== ${IDLE_N} idle sessions (${IDLE_RELAYS} relays," \
-    "${IDLE_PROCS} loadgen processes)"
+    "${IDLE_PROCS} loadgen processes); ${IDLETR_N} idle after" \
+    "${IDLETR_B} each (${IDLETR_RELAYS} relays)"
 run=1
 while [ "${run}" -le "${RUNS}" ]; do
 	idle_one "${run}"
+	idletr_one "${run}"
 	run=$((run + 1))
 done
 
@@ -856,7 +934,7 @@ row()
 # baseline|target|verdict; "H|title" starts a section.
 table_rows()
 {
-	local d l op
+	local d l op t
 
 	echo "H|Bulk transfer, ${BULK} each way (MB/s = 10^6 bytes/s;" \
 	    "CPU: server CPU seconds per GiB)"
@@ -898,13 +976,21 @@ table_rows()
 		    "" "" "" ""
 	done
 	echo "H|Scale: ${IDLE_N} idle sessions (${IDLE_RELAYS} relays)," \
-	    "${ACTIVE_N} active sessions of ${ACTIVE_B} each"
+	    "${IDLETR_N} idle after ${IDLETR_B} each (${IDLETR_RELAYS}" \
+	    "relays), ${ACTIVE_N} active sessions of ${ACTIVE_B} each"
 	row "idle: sessions held" idle.sessions "" "" "" "" ""
 	row "idle: RSS of all sockd processes" idle.rss_after KiB \
 	    "" "" "" ""
 	row "idle: RSS per session" idle.per_kb KiB budget.idle_kb \
 	    "64 KiB" "<=" 1.00
 	row "idle: relay descriptors" idle.relay_fds "" "" "" "" ""
+	t="idle after ${IDLETR_B} each"
+	row "${t}: sessions held" idletr.sessions "" "" "" "" ""
+	row "${t}: sockd RSS" idletr.rss_after KiB "" "" "" ""
+	row "${t}: RSS per session" idletr.per_kb KiB budget.idle_kb \
+	    "64 KiB" "<=" 1.00
+	row "${t}: relay buffers" idletr.relay_bufs "" "" "" "" ""
+	row "${t}: pooled buffers" idletr.relay_pooled "" "" "" "" ""
 	row "active: minrelay" active.minrelay.MBps MB/s "" "" "" ""
 	row "active: clear" active.clear.MBps MB/s active.minrelay.MBps \
 	    "minrelay" "" ""
@@ -916,7 +1002,7 @@ print_table()
 {
 	awk -F'|' '
 	BEGIN {
-		fmt = "  %-34s %9s %9s %9s %-10s %5s %-26s %-7s %s\n"
+		fmt = "  %-37s %9s %9s %9s %-10s %5s %-26s %-7s %s\n"
 		printf fmt, "figure", "median", "min", "max", "unit",
 		    "ratio", "baseline", "target", ""
 	}

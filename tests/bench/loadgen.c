@@ -21,7 +21,11 @@
  *	hs	-n sessions, -c at a time, each closed after its echo:
  *		sessions per second and latency percentiles
  *	idle	-n sessions held open once their echo is done; the line
- *		is printed once all are, and they are held until SIGTERM
+ *		is printed once all are, and they are held until SIGTERM.
+ *		With -b, each first gets -b bytes from the target, as
+ *		for active, and is held once all are in: the client
+ *		counts them, and the target does not close, since an end
+ *		of file would end the session
  *	active	-n sessions held open, then -b bytes from the target to
  *		each, all at once: aggregate throughput
  *
@@ -98,6 +102,7 @@ enum lg_state {
 	ST_READY,		/* waiting for the others or for go */
 	ST_DOWN,
 	ST_UP,
+	ST_HELD,		/* idle -b: all bytes in, held open */
 	ST_DONE
 };
 
@@ -165,6 +170,7 @@ static int		 lg_naddrs = 1;
 static int		 lg_conc = 1;
 static int		 lg_nsess = 1;
 static long long	 lg_bytes = 1LL << 30;
+static int		 lg_idledata;	/* idle with -b */
 static const char	*lg_service = "rcmd/localhost";
 static struct sockaddr_in lg_proxy;
 static pid_t		 lg_pids[LG_MAXPIDS];
@@ -183,11 +189,14 @@ static int		 lg_started;
 static int		 lg_active;	/* sessions negotiating */
 static int		 lg_ready;	/* sessions through their echo */
 static int		 lg_done;	/* of those, ended after go */
+static int		 lg_held;	/* idle -b: of those, with all bytes */
+static int		 lg_said;	/* idle: the line is out */
 static int		 lg_finished;	/* the result is out */
 static int		 lg_failures;
 static int		 lg_go;
 static double		 lg_t0, lg_t1;
 static double		 lg_setup;	/* seconds until all echoes */
+static double		 lg_tdata;	/* idle -b: when the data started */
 static double		 lg_cpu0, lg_mycpu0;
 static double		*lg_lat;
 static int		 lg_nlat;
@@ -478,7 +487,9 @@ lg_tconn_cb(int fd, short ev, void *arg)
 	}
 	owed = t->t_off < t->t_len || t->t_srcoff < t->t_srclen ||
 	    (t->t_mode == TM_SOURCE && t->t_left > 0);
-	if (!owed && !t->t_shut && (t->t_eof || t->t_mode == TM_SOURCE)) {
+	/* Idle: the client counts; an end of file would end the session. */
+	if (!owed && !t->t_shut && (t->t_eof ||
+	    (t->t_mode == TM_SOURCE && lg_test != T_IDLE))) {
 		(void)shutdown(t->t_fd, SHUT_WR);
 		t->t_shut = 1;
 	}
@@ -952,6 +963,33 @@ lg_down_verify(struct lg_sess *s)
 	return (r);
 }
 
+/*
+ * Idle -b: the session has all its bytes once the count is reached at
+ * a frame's end (the target does not close).  Then it is held, its
+ * large input buffer given back.
+ */
+static int
+lg_down_counted(struct lg_sess *s, int wrapped)
+{
+	if (s->s_bytes > lg_bytes) {
+		lg_sess_fail(s, "more than %lld bytes", lg_bytes);
+		return (-1);
+	}
+	if (s->s_bytes < lg_bytes || s->s_skip != 0)
+		return (0);
+	if (s->s_hdrlen != 0 || (wrapped && lg_verify && s->s_inlen != 0)) {
+		lg_sess_fail(s, "bytes beyond the %lld", lg_bytes);
+		return (-1);
+	}
+	free(s->s_in);
+	s->s_in = NULL;
+	s->s_insize = s->s_inlen = 0;
+	s->s_state = ST_HELD;
+	lg_held++;
+	lg_check();
+	return (0);
+}
+
 static int
 lg_down_read(struct lg_sess *s)
 {
@@ -984,6 +1022,8 @@ lg_down_read(struct lg_sess *s)
 		lg_sess_fail(s, "read: %s", strerror(errno));
 		return (-1);
 	}
+	if (n > 0 && lg_test == T_IDLE)
+		return (lg_down_counted(s, wrapped));
 	if (n != 0)
 		return (0);
 	/* The end: everything the target sent, and whole frames. */
@@ -1110,6 +1150,17 @@ lg_sess_cb(int fd, short ev, void *arg)
 	} else if (s->s_state == ST_DOWN) {
 		if ((ev & EV_READ) && lg_down_read(s) == -1)
 			return;
+	} else if (s->s_state == ST_HELD) {
+		/* Idle: the server has nothing to say, nor to close. */
+		n = read(fd, junk, sizeof(junk));
+		if (n > 0) {
+			lg_sess_fail(s, "bytes while idle");
+			return;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			lg_sess_fail(s, "closed while idle");
+			return;
+		}
 	} else {
 		if ((ev & EV_WRITE) && lg_flush(s) == -1)
 			return;
@@ -1139,6 +1190,7 @@ lg_sess_arm(struct lg_sess *s)
 	case ST_DONE:
 		break;
 	case ST_DOWN:
+	case ST_HELD:
 		ev = EV_READ;
 		break;
 	case ST_UP:
@@ -1182,6 +1234,8 @@ lg_sess_end(struct lg_sess *s)
 		lg_sess_start();
 	} else if (s->s_state != ST_DONE)
 		lg_done++;
+	if (s->s_state == ST_HELD)
+		lg_held--;
 	lg_check();
 }
 
@@ -1198,8 +1252,20 @@ lg_check(void)
 			lg_begin();
 		return;
 	}
-	if (lg_go && lg_test != T_IDLE && lg_done == lg_ready)
-		lg_finish();
+	if (!lg_go || lg_said)
+		return;
+	if (lg_test != T_IDLE) {
+		if (lg_done == lg_ready)
+			lg_finish();
+	} else if (lg_held + lg_done == lg_ready) {
+		/* Idle -b: every session has its bytes, or has failed. */
+		if (lg_held == 0)
+			lg_finish();
+		else {
+			lg_said = 1;
+			lg_report();
+		}
+	}
 }
 
 /* Start sessions while fewer than -c are negotiating. */
@@ -1328,7 +1394,7 @@ lg_sigterm(int sig, short ev, void *arg)
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	if (lg_test == T_IDLE && lg_go) {
+	if (lg_test == T_IDLE && lg_said) {
 		lg_finished = 1;
 		event_loopexit(NULL);
 	} else {
@@ -1347,8 +1413,9 @@ lg_begin(void)
 
 	lg_go = 1;
 	lg_setup = bg_now() - lg_t0;
-	if (lg_test == T_IDLE) {
+	if (lg_test == T_IDLE && !lg_idledata) {
 		/* Say so, and hold the sessions until told to stop. */
+		lg_said = 1;
 		lg_report();
 		return;
 	}
@@ -1360,9 +1427,13 @@ lg_begin(void)
 		else
 			lg_go_down(&lg_sess[i]);
 	}
-	lg_t0 = bg_now();
-	lg_cpu0 = lg_cpu();
-	lg_mycpu0 = lg_mycpu();
+	if (lg_test == T_IDLE)
+		lg_tdata = bg_now();	/* CPU counts on from the start */
+	else {
+		lg_t0 = bg_now();
+		lg_cpu0 = lg_cpu();
+		lg_mycpu0 = lg_mycpu();
+	}
 	for (t = lg_tconns; t != NULL; t = t->t_next)
 		lg_tconn_go(t);
 	for (i = 0; i < lg_nsess; i++)
@@ -1439,10 +1510,15 @@ lg_report(void)
 		    lg_pct(0.99), cpu, mycpu, lg_premade);
 		break;
 	case T_IDLE:
+		/* With -b, the sessions held are those with all bytes. */
 		printf("test=idle sessions=%d setup_seconds=%.2f "
 		    "setup_rate=%.1f srv_cpu=%.2f cli_cpu=%.2f "
-		    "premade_seconds=%.2f\n", lg_ready, lg_setup,
-		    lg_ready / lg_setup, cpu, mycpu, lg_premade);
+		    "premade_seconds=%.2f", lg_idledata ? lg_held : lg_ready,
+		    lg_setup, lg_ready / lg_setup, cpu, mycpu, lg_premade);
+		if (lg_idledata)
+			printf(" bytes=%lld data_seconds=%.2f",
+			    lg_bytes * lg_held, bg_now() - lg_tdata);
+		printf("\n");
 		break;
 	}
 	fflush(stdout);
@@ -1558,7 +1634,7 @@ main(int argc, char *argv[])
 	struct rlimit	 rl;
 	struct timeval	 tv;
 	const char	*errstr, *proxy = NULL;
-	int		 ch, port = 0, limit = 600;
+	int		 ch, port = 0, limit = 600, bset = 0;
 
 	while ((ch = getopt(argc, argv, "a:b:c:k:L:l:m:n:p:s:t:V")) != -1) {
 		switch (ch) {
@@ -1569,6 +1645,7 @@ main(int argc, char *argv[])
 			break;
 		case 'b':
 			lg_bytes = bg_size(optarg);
+			bset = 1;
 			break;
 		case 'c':
 			lg_conc = strtonum(optarg, 1, 100000, &errstr);
@@ -1621,6 +1698,9 @@ main(int argc, char *argv[])
 	lg_test = lg_testbyname(argv[0]);
 	if ((lg_test == T_DOWN || lg_test == T_UP) && lg_nsess != 1)
 		errx(2, "down and up are one session (-n 1)");
+	lg_idledata = lg_test == T_IDLE && bset;
+	if (lg_idledata && lg_bytes == 0)
+		errx(2, "idle -b: at least one byte");
 	if (lg_mode != M_DIRECT && proxy == NULL)
 		errx(2, "-p is needed but for -m direct");
 	if (proxy != NULL)
