@@ -95,6 +95,8 @@ reader_next(struct reader *r)
 	enum gssf_status	 st;
 	size_t			 toklen, avail = rd->rd_len - rd->rd_off;
 
+	if (avail == 0)
+		return (0);
 	st = gssframe_parse(rd->rd_buf + rd->rd_off, avail, r->r_mtyp,
 	    &toklen);
 	if (st == GSSF_MORE) {
@@ -149,6 +151,20 @@ reader_take(struct reader *r, unsigned int max)
 	return (rv);
 }
 
+/*
+ * relay_dir_idle(), which relay_events() runs between two reads: an
+ * empty buffer goes back to the pool, and the next read starts a fresh
+ * one at offset 0.
+ */
+static void
+reader_idle(struct reader *r)
+{
+	struct relay_dir	*rd = &r->r_dir;
+
+	if (rd->rd_off == rd->rd_len)
+		rd->rd_off = rd->rd_len = 0;
+}
+
 static void
 reader_run(struct reader *r, const uint8_t *steps, size_t nsteps)
 {
@@ -159,10 +175,12 @@ reader_run(struct reader *r, const uint8_t *steps, size_t nsteps)
 		reader_read(r, steps[0] << 8 | steps[1]);
 		if (reader_take(r, steps[2]) == -1)
 			return;
+		reader_idle(r);
 	}
 	for (;;) {
 		if (reader_take(r, 0) == -1)
 			return;
+		reader_idle(r);
 		if (r->r_spos == r->r_slen)
 			return;
 		FUZZ_CHECK(rd->rd_len < RELAY_BUFSZ, "stall: %zu bytes "
