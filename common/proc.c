@@ -30,6 +30,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "sandbox.h"
+#include "util.h"
 
 static void	 proc_chan_handler(int, short, void *);
 
@@ -60,6 +61,9 @@ proc_chan_init(struct proc_chan *pc, int fd, const char *name, int fdpass,
     void (*closed)(struct proc_chan *), void *arg)
 {
 	memset(pc, 0, sizeof(*pc));
+	/* A message is written when composed: that must never block. */
+	if (fd_nonblock(fd) == -1)
+		fatal("%s: fd_nonblock", __func__);
 	if (imsgbuf_init(&pc->pc_ibuf, fd) == -1)
 		fatal("%s: imsgbuf_init", __func__);
 	if (fdpass)
