@@ -1146,7 +1146,7 @@ unit_files_head()
 }
 unit_files_body()
 {
-	local unit=${TOP}/etc/sockd.service rc=${TOP}/etc/rc.d/sockd
+	local unit=${TOP}/etc/sockd.service rc=${TOP}/etc/sockd.rc
 
 	install_paths
 	echo "make install: sbin ${SBINDIR}, libexec ${LIBEXECDIR}," \
