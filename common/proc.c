@@ -169,6 +169,35 @@ proc_chan_handler(int fd, short event, void *arg)
 }
 
 /*
+ * A descriptor's persistent event, changed only when what it waits for
+ * changes (want: EV_READ, EV_WRITE, both, or 0 for nothing); *watch
+ * holds what it waits for now.  Re-adding one-shot events after every
+ * callback cost two epoll_ctl() calls a time.  A descriptor that leaves
+ * the process (passed to another) must be unwatched first, or the epoll
+ * set keeps watching a connection the process no longer holds.
+ */
+void
+proc_watch(struct event *ev, short *watch, int fd, short want,
+    void (*cb)(int, short, void *), void *arg)
+{
+	if (want == *watch)
+		return;
+	if (*watch != 0)
+		event_del(ev);
+	*watch = want;
+	if (want == 0)
+		return;
+	event_set(ev, fd, want | EV_PERSIST, cb, arg);
+	event_add(ev, NULL);
+}
+
+void
+proc_unwatch(struct event *ev, short *watch)
+{
+	proc_watch(ev, watch, -1, 0, NULL, NULL);
+}
+
+/*
  * A message just queued goes out now if the socket takes it.  An error
  * is left for the write event: the handler then loses the channel the
  * one way it always does, outside the caller's code.

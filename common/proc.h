@@ -37,6 +37,9 @@ int	 proc_composev(struct proc_chan *, uint32_t, int,
 	    const struct iovec *, int);
 int	 proc_flush(struct proc_chan *);
 void	 proc_chan_event_add(struct proc_chan *);
+void	 proc_watch(struct event *, short *, int, short,
+	    void (*)(int, short, void *), void *);
+void	 proc_unwatch(struct event *, short *);
 
 void	 proc_privdrop(const char *, const char *);
 void	 proc_setup_child(const char *, int);

@@ -150,35 +150,6 @@ relay_timer(int fd, short event, void *arg)
 	}
 }
 
-/*
- * Persistent events, changed only when what a descriptor waits for
- * changes: in a steady transfer each chunk costs a read and a write, not
- * two epoll_ctl calls per descriptor as re-adding one-shot events did.
- */
-static void
-relay_watch(struct event *ev, short *watch, int fd, short want,
-    void (*cb)(int, short, void *), struct relay_session *rs)
-{
-	if (want == *watch)
-		return;
-	if (*watch != 0)
-		event_del(ev);
-	*watch = want;
-	if (want == 0)
-		return;
-	event_set(ev, fd, want | EV_PERSIST, cb, rs);
-	event_add(ev, NULL);
-}
-
-/* A descriptor's events go; the next relay_events() sets them anew. */
-void
-relay_unwatch(struct event *ev, short *watch)
-{
-	if (*watch != 0)
-		event_del(ev);
-	*watch = 0;
-}
-
 /* What each descriptor waits for follows from the buffers' state. */
 int
 relay_dir_pending(const struct relay_dir *rd)
@@ -220,10 +191,10 @@ relay_events(struct relay_session *rs)
 		cev |= EV_WRITE;
 	if (rs->rs_state == RS_CONNECT)
 		tev |= EV_WRITE;
-	relay_watch(&rs->rs_cev, &rs->rs_cwatch, rs->rs_cfd, cev,
+	proc_watch(&rs->rs_cev, &rs->rs_cwatch, rs->rs_cfd, cev,
 	    relay_client_ev, rs);
 	if (rs->rs_tfd != -1)
-		relay_watch(&rs->rs_tev, &rs->rs_twatch, rs->rs_tfd, tev,
+		proc_watch(&rs->rs_tev, &rs->rs_twatch, rs->rs_tfd, tev,
 		    relay_target_ev, rs);
 }
 
@@ -759,7 +730,7 @@ relay_refuse(struct relay_session *rs, uint8_t rep)
 		return;
 	rs->rs_state = RS_REPLY;
 	if (rs->rs_tfd != -1) {
-		relay_unwatch(&rs->rs_tev, &rs->rs_twatch);
+		proc_unwatch(&rs->rs_tev, &rs->rs_twatch);
 		close(rs->rs_tfd);
 		rs->rs_tfd = -1;
 	}

@@ -234,11 +234,11 @@ relay_session_free(struct relay_session *rs)
 
 	event_del(&rs->rs_timer);
 	if (rs->rs_cfd != -1) {
-		relay_unwatch(&rs->rs_cev, &rs->rs_cwatch);
+		proc_unwatch(&rs->rs_cev, &rs->rs_cwatch);
 		close(rs->rs_cfd);
 	}
 	if (rs->rs_tfd != -1) {
-		relay_unwatch(&rs->rs_tev, &rs->rs_twatch);
+		proc_unwatch(&rs->rs_tev, &rs->rs_twatch);
 		close(rs->rs_tfd);
 	}
 	relay_bind_free(rs);

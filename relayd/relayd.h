@@ -117,7 +117,6 @@ void	 relay_close(struct relay_session *, const char *);
 int	 relay_gssmode(const struct relay_session *);
 void	 relay_timer_set(struct relay_session *, int);
 void	 relay_events(struct relay_session *);
-void	 relay_unwatch(struct event *, short *);
 int	 relay_dir_pending(const struct relay_dir *);
 int	 relay_to_client(struct relay_session *, const uint8_t *, size_t);
 int	 relay_send_reply(struct relay_session *, uint8_t,

@@ -306,37 +306,17 @@ front_find(uint64_t sid)
 	return (RB_FIND(front_tree, &front_sessions, &key));
 }
 
-/*
- * The client's event is persistent and changes only when what it waits
- * for does: re-adding it after every read and write was two epoll_ctl()
- * calls a time.  It must be gone before the descriptor goes to a relay,
- * or this process's epoll set would keep watching a connection it no
- * longer holds.
- */
-static void
-front_watch(struct front_session *fs, short want)
-{
-	if (want == fs->fs_watch)
-		return;
-	if (fs->fs_watch != 0)
-		event_del(&fs->fs_ev);
-	fs->fs_watch = want;
-	if (want == 0)
-		return;
-	event_set(&fs->fs_ev, fs->fs_fd, want | EV_PERSIST, front_io, fs);
-	event_add(&fs->fs_ev, NULL);
-}
-
 /* Wait for the client to be readable or, with output queued, writable. */
 static void
 front_wait(struct front_session *fs)
 {
+	short	 want = EV_READ;
+
 	if (fs->fs_outoff < fs->fs_outlen)
-		front_watch(fs, EV_WRITE);
+		want = EV_WRITE;
 	else if (fs->fs_state == FS_WAIT_AUTHD)
-		front_watch(fs, 0);
-	else
-		front_watch(fs, EV_READ);
+		want = 0;
+	proc_watch(&fs->fs_ev, &fs->fs_watch, fs->fs_fd, want, front_io, fs);
 }
 
 static void
@@ -431,7 +411,6 @@ front_session_new(int fd, const struct sockaddr_storage *ss,
 	tv.tv_sec = front_conf.sc_timeout_negotiate;
 	if (tv.tv_sec > 0)
 		evtimer_add(&fs->fs_timer, &tv);
-	event_set(&fs->fs_ev, fd, EV_READ, front_io, fs);
 	return (fs);
 }
 
@@ -495,7 +474,7 @@ front_close(struct front_session *fs)
 		(void)proc_compose(&front_auth, IMSG_AUTH_ABORT, -1,
 		    &(struct auth_hdr){ .ah_sid = fs->fs_sid },
 		    sizeof(struct auth_hdr));
-	front_watch(fs, 0);
+	proc_unwatch(&fs->fs_ev, &fs->fs_watch);
 	evtimer_del(&fs->fs_timer);
 	if (fs->fs_fd != -1)
 		close(fs->fs_fd);
@@ -647,7 +626,7 @@ front_handoff(struct front_session *fs)
 		return;
 	}
 	/* The descriptor is the relay's now; imsg closes ours once sent. */
-	front_watch(fs, 0);
+	proc_unwatch(&fs->fs_ev, &fs->fs_watch);
 	fs->fs_fd = -1;
 	fs->fs_complete = 1;
 	fs->fs_handed = 1;
