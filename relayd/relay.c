@@ -225,7 +225,10 @@ relay_to_client(struct relay_session *rs, const uint8_t *buf, size_t len)
 	return (0);
 }
 
-/* Write what is pending toward the client; -1 on a dead connection. */
+/*
+ * Write what is pending toward the client; -1 when the connection is
+ * dead, and then the session is closed.
+ */
 static int
 relay_flush_client(struct relay_session *rs)
 {
@@ -236,10 +239,9 @@ relay_flush_client(struct relay_session *rs)
 	if (!relay_dir_pending(rd))
 		return (0);
 	if (rd->rd_tok.length == 0) {
-		n = write(rs->rs_cfd, rd->rd_buf + rd->rd_off,
-		    rd->rd_len - rd->rd_off);
-		if (n == -1)
-			return (errno == EAGAIN || errno == EINTR ? 0 : -1);
+		if ((n = write(rs->rs_cfd, rd->rd_buf + rd->rd_off,
+		    rd->rd_len - rd->rd_off)) == -1)
+			goto fail;
 		rd->rd_off += n;
 		return (0);
 	}
@@ -248,7 +250,7 @@ relay_flush_client(struct relay_session *rs)
 	iov[1].iov_base = (uint8_t *)rd->rd_tok.value + rd->rd_tokoff;
 	iov[1].iov_len = rd->rd_tok.length - rd->rd_tokoff;
 	if ((n = writev(rs->rs_cfd, iov, 2)) == -1)
-		return (errno == EAGAIN || errno == EINTR ? 0 : -1);
+		goto fail;
 	if ((size_t)n < iov[0].iov_len) {
 		rd->rd_hdrlen += n;
 		return (0);
@@ -258,6 +260,11 @@ relay_flush_client(struct relay_session *rs)
 	if (rd->rd_tokoff == rd->rd_tok.length)
 		relay_gss_release(rs, &rd->rd_tok);
 	return (0);
+ fail:
+	if (errno == EAGAIN || errno == EINTR)
+		return (0);
+	relay_close(rs, "client connection lost");
+	return (-1);
 }
 
 /*
@@ -748,10 +755,8 @@ relay_start_relaying(struct relay_session *rs)
 	rs->rs_active = mono_ms();
 	relay_timer_set(rs, relay_conf.sc_timeout_io);
 	/* The reply goes now if the client's socket takes it. */
-	if (relay_flush_client(rs) == -1) {
-		relay_close(rs, "client connection lost");
+	if (relay_flush_client(rs) == -1)
 		return;
-	}
 	/* Frames the client sent ahead of the reply are already here. */
 	if (relay_up_prepare(rs) == -1)
 		return;
@@ -923,10 +928,8 @@ relay_client_ev(int fd, short event, void *arg)
 
 	(void)fd;
 	if (event & EV_WRITE) {
-		if (relay_flush_client(rs) == -1) {
-			relay_close(rs, "client connection lost");
+		if (relay_flush_client(rs) == -1)
 			return;
-		}
 		if (rs->rs_state == RS_REPLY &&
 		    !relay_dir_pending(&rs->rs_down)) {
 			relay_close(rs, "request refused");
@@ -990,11 +993,8 @@ relay_target_ev(int fd, short event, void *arg)
 		if (relay_read_target(rs) == -1)
 			return;
 		/* As toward the target: written now if the client takes it. */
-		if (relay_dir_pending(&rs->rs_down) &&
-		    relay_flush_client(rs) == -1) {
-			relay_close(rs, "client connection lost");
+		if (relay_flush_client(rs) == -1)
 			return;
-		}
 	}
 	if (relay_shutdowns(rs) == -1)
 		return;
